@@ -1,0 +1,25 @@
+//! Schema migrations of hrplan: the source of truth of the schema.
+//!
+//! The same migrations run on SQLite and PostgreSQL, so they are written with
+//! sea-query's schema builders only. Migrations that have been released are
+//! never edited: a change to the schema is a new migration, backward
+//! compatible with the previous release (add, backfill, then drop later).
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_create_localities;
+mod m20261122_000002_create_request_log_and_audit_log;
+
+/// Runs every migration in order.
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261122_000001_create_localities::Migration),
+            Box::new(m20261122_000002_create_request_log_and_audit_log::Migration),
+        ]
+    }
+}

@@ -1,0 +1,16 @@
+//! hrplan: the records of Vietnamese public-sector cadre planning, and the aggregate
+//! reports computed from them, served over gRPC.
+//!
+//! Layers: `grpc` (handlers: validate, convert, call, convert back), `domain` (rules,
+//! no I/O), `store` (queries), `auth` (authentication and locality scope), `error`
+//! (the one error type and its mapping to gRPC status).
+
+pub mod auth;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod grpc;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

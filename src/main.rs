@@ -1,0 +1,52 @@
+//! The `hrplan` command: serve, migrate, or mint a development token.
+
+use std::{process::ExitCode, time::Duration};
+
+use clap::Parser as _;
+use hrplan::{
+    auth,
+    config::{Cli, Command, ServerConfig},
+    startup::{Application, shutdown_signal},
+    store, telemetry,
+};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(error = format!("{error:#}"), "hrplan failed");
+            eprintln!("hrplan: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => {
+            telemetry::init(&args.log_filter);
+            let app = Application::build(ServerConfig::try_from(args)?).await?;
+            app.run_until(shutdown_signal()).await
+        }
+        Command::Migrate(args) => {
+            telemetry::init("info");
+            let db = store::connect(&args.database_url, 1).await?;
+            store::migrate(&db).await?;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::Token(args) => {
+            let token = auth::mint_hs256(
+                args.secret.as_bytes(),
+                &args.subject,
+                &args.localities,
+                &args.roles,
+                Duration::from_secs(args.ttl_seconds),
+            )?;
+            println!("{token}");
+            Ok(())
+        }
+    }
+}

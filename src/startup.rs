@@ -1,0 +1,180 @@
+//! Server assembly: database, services, layers, listener, health probe and shutdown.
+
+use std::{future::Future, net::SocketAddr};
+
+use anyhow::Context as _;
+use http::{HeaderName, Method};
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+use tonic::{service::interceptor::InterceptedService, transport::Server};
+use tonic_health::{ServingStatus, server::HealthReporter};
+use tower::util::option_layer;
+use tower_http::{
+    cors::{AllowOrigin, Any, CorsLayer},
+    trace::TraceLayer,
+};
+use tracing::{Span, info_span, warn};
+
+use crate::{
+    auth::{Authenticator, ContextInterceptor},
+    config::ServerConfig,
+    demo,
+    grpc::{
+        FILE_DESCRIPTOR_SET,
+        locality::LocalityApi,
+        pb::locality_service_server::{LocalityServiceServer, SERVICE_NAME as LOCALITY_SERVICE},
+    },
+    store,
+};
+
+/// A server with its database ready and its port bound, not yet serving.
+#[derive(Debug)]
+pub struct Application {
+    listener: TcpListener,
+    local_addr: SocketAddr,
+    db: DatabaseConnection,
+    authenticator: Authenticator,
+    config: ServerConfig,
+}
+
+impl Application {
+    /// Connects and migrates the database, loads the demo data if asked, and binds the
+    /// listener.
+    pub async fn build(config: ServerConfig) -> anyhow::Result<Self> {
+        let authenticator = Authenticator::new(&config.keys, config.jwt_issuer.as_deref(), config.jwt_audience.as_deref())?;
+        if authenticator.is_development() {
+            anyhow::ensure!(
+                config.listen.ip().is_loopback(),
+                "refusing to listen on {} without a JWT key: development mode serves loopback only \
+                 (configure --jwt-hs256-secret or --jwt-public-key-file)",
+                config.listen
+            );
+            warn!(
+                "DEVELOPMENT MODE: no JWT key is configured, so every caller acts as a national admin; \
+                 never run like this with real data"
+            );
+        }
+        let db = store::connect(&config.database_url, config.database_max_connections)
+            .await
+            .context("connecting to the database")?;
+        store::migrate(&db).await.context("migrating the database")?;
+        if config.demo && demo::load(&db).await.context("loading the demo data")? {
+            tracing::info!("loaded the demo locality tree");
+        }
+        let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
+        let local_addr = listener.local_addr()?;
+        Ok(Self { listener, local_addr, db, authenticator, config })
+    }
+
+    /// The bound address (the real port when the configured port was 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The database the server uses.
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+        let Self { listener, local_addr, db, authenticator, config } = self;
+        let (health_reporter, health_service) = tonic_health::server::health_reporter();
+        let probe = tokio::spawn(probe_health(db.clone(), health_reporter, config.health_probe_interval));
+
+        let reflection_v1 = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1()?;
+        let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1alpha()?;
+
+        let interceptor = ContextInterceptor::new(authenticator);
+        let localities = InterceptedService::new(
+            LocalityServiceServer::new(LocalityApi::new(db.clone())).max_decoding_message_size(config.max_message_bytes),
+            interceptor,
+        );
+
+        let cors = cors_layer(&config.cors_allowed_origins);
+        let trace = TraceLayer::new_for_grpc().make_span_with(|request: &http::Request<_>| {
+            info_span!("rpc", method = %request.uri().path(), caller = tracing::field::Empty)
+        });
+
+        tracing::info!(address = %local_addr, "serving gRPC and gRPC-Web");
+        let result = Server::builder()
+            .accept_http1(true)
+            .timeout(config.request_timeout)
+            .layer(trace)
+            .layer(tower::limit::GlobalConcurrencyLimitLayer::new(config.max_concurrent_requests))
+            .layer(option_layer(cors))
+            .layer(tonic_web::GrpcWebLayer::new())
+            .add_service(health_service)
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha)
+            .add_service(localities)
+            .serve_with_incoming_shutdown(tonic::transport::server::TcpIncoming::from(listener), shutdown)
+            .await;
+        probe.abort();
+        db.close().await.ok();
+        tracing::info!("server stopped");
+        Ok(result?)
+    }
+}
+
+fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| o.parse().ok()))
+    };
+    let exposed = ["grpc-status", "grpc-message", "grpc-status-details-bin"].map(HeaderName::from_static);
+    Some(CorsLayer::new().allow_origin(allow).allow_methods([Method::POST]).allow_headers(Any).expose_headers(exposed))
+}
+
+/// Reports NOT_SERVING, overall and per service, while the database does not answer.
+async fn probe_health(db: DatabaseConnection, reporter: HealthReporter, interval: std::time::Duration) {
+    let mut last = None;
+    loop {
+        let status = if store::ping(&db).await { ServingStatus::Serving } else { ServingStatus::NotServing };
+        if last != Some(status) {
+            if status == ServingStatus::NotServing {
+                warn!("database unreachable: reporting NOT_SERVING");
+            }
+            for service in ["", LOCALITY_SERVICE] {
+                reporter.set_service_status(service, status).await;
+            }
+            last = Some(status);
+        }
+        tokio::time::sleep(interval).await;
+    }
+}
+
+/// Completes on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    Span::current().in_scope(|| tracing::info!("shutdown signal received; finishing requests in flight"));
+}

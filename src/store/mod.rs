@@ -1,0 +1,100 @@
+//! Persistence: connections, migrations, and the queries of each resource.
+//!
+//! Queries are written once in portable SQL with `?` placeholders (see [`stmt`]) and
+//! run unchanged on SQLite and PostgreSQL. No handler writes SQL.
+
+pub mod audit;
+pub mod locality;
+pub mod locality_write;
+pub mod scope;
+
+use std::time::Duration;
+
+use hrplan_migrations::{Migrator, MigratorTrait};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, SqliteTransactionMode,
+    Statement, TransactionOptions, TransactionTrait, Value,
+};
+
+use crate::error::Result;
+
+/// Opens a pool on `url` (`sqlite://…` or `postgres://…`).
+pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(max_connections)
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(5))
+        .sqlx_logging(false);
+    let db = Database::connect(options).await?;
+    if db.get_database_backend() == DbBackend::Sqlite {
+        // WAL lets readers run beside the one writer; the setting persists in the file.
+        db.execute_unprepared("PRAGMA journal_mode = WAL").await?;
+    }
+    Ok(db)
+}
+
+/// Applies every pending migration.
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    Migrator::up(db, None).await?;
+    Ok(())
+}
+
+/// Whether the database answers.
+pub async fn ping(db: &DatabaseConnection) -> bool {
+    db.ping().await.is_ok()
+}
+
+/// Begins a transaction for a write. On SQLite it takes the write lock at once
+/// (`BEGIN IMMEDIATE`), so that two writers queue instead of failing when the second
+/// tries to upgrade its read lock.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction> {
+    let options = TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    };
+    Ok(db.begin_with_options(options).await?)
+}
+
+/// A statement for `backend` from portable SQL whose parameters are written `?`
+/// (PostgreSQL's `$n` are numbered here). The SQL must not contain `?` elsewhere.
+pub fn stmt(backend: DbBackend, sql: &str, values: Vec<Value>) -> Statement {
+    let sql = match backend {
+        DbBackend::Postgres => {
+            let mut numbered = String::with_capacity(sql.len() + 16);
+            let mut n = 0;
+            for c in sql.chars() {
+                if c == '?' {
+                    n += 1;
+                    numbered.push('$');
+                    numbered.push_str(&n.to_string());
+                } else {
+                    numbered.push(c);
+                }
+            }
+            numbered
+        }
+        _ => sql.to_owned(),
+    };
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// `?, ?, ?` for `n` parameters.
+pub fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_for_postgres_only() {
+        let pg = stmt(DbBackend::Postgres, "SELECT ? WHERE a IN (?, ?)", vec![1.into(), 2.into(), 3.into()]);
+        assert_eq!(pg.sql, "SELECT $1 WHERE a IN ($2, $3)");
+        let lite = stmt(DbBackend::Sqlite, "SELECT ?", vec![1.into()]);
+        assert_eq!(lite.sql, "SELECT ?");
+        assert_eq!(placeholders(3), "?, ?, ?");
+    }
+}

@@ -1,0 +1,61 @@
+//! Locality scope in SQL: which localities lie in the subtrees of a caller's roots.
+//!
+//! A locality is within a root's scope when the root is an ancestor of it in any
+//! version of the tree (so a commune that moved from a district to its province stays
+//! in the province's scope), or an ancestor of a locality it merged into or was
+//! renamed to (so the successor of merged provinces sees their old subtrees).
+
+use std::collections::BTreeSet;
+
+use sea_orm::{ConnectionTrait, Value};
+
+use super::{placeholders, stmt};
+use crate::{domain::locality::Code, error::Result};
+
+/// The edges of the scope graph, `up` above `down`: every parent link of every
+/// version, and every whole succession (merge, rename) from successor to predecessor.
+const EDGES: &str = "edges(up, down) AS (\
+    SELECT parent_code, code FROM locality_versions WHERE parent_code IS NOT NULL \
+    UNION ALL \
+    SELECT successor_code, predecessor_code FROM locality_links WHERE kind IN ('merge', 'rename'))";
+
+/// Whether `code` lies within the scope of any of `roots`.
+pub async fn is_within(conn: &impl ConnectionTrait, code: &Code, roots: &BTreeSet<Code>) -> Result<bool> {
+    if roots.is_empty() {
+        return Ok(false);
+    }
+    if roots.contains(code) {
+        return Ok(true);
+    }
+    let sql = format!(
+        "WITH RECURSIVE {EDGES}, \
+         ups(code) AS (SELECT CAST(? AS TEXT) UNION SELECT e.up FROM edges e JOIN ups u ON e.down = u.code) \
+         SELECT COUNT(*) AS n FROM ups WHERE code IN ({})",
+        placeholders(roots.len())
+    );
+    let mut values: Vec<Value> = vec![code.as_str().into()];
+    values.extend(roots.iter().map(|r| Value::from(r.as_str())));
+    let row = conn.query_one_raw(stmt(conn.get_database_backend(), &sql, values)).await?;
+    let n: i64 = match row {
+        Some(row) => row.try_get("", "n")?,
+        None => 0,
+    };
+    Ok(n > 0)
+}
+
+/// A common table expression `scope_codes(code)` holding every locality within the
+/// scope of `roots`, with its parameters; list queries join it to leave out the rest.
+pub fn scope_codes_cte(roots: &BTreeSet<Code>) -> (String, Vec<Value>) {
+    let sql = format!(
+        "{EDGES}, scope_codes(code) AS (\
+         SELECT code FROM localities WHERE code IN ({}) \
+         UNION SELECT e.down FROM edges e JOIN scope_codes s ON e.up = s.code)",
+        placeholders(roots.len().max(1))
+    );
+    let mut values: Vec<Value> = roots.iter().map(|r| Value::from(r.as_str())).collect();
+    if values.is_empty() {
+        // No roots: a code that cannot exist, so the scope is empty.
+        values.push("-".into());
+    }
+    (sql, values)
+}
