@@ -55,11 +55,7 @@ pub struct Principal {
 impl Principal {
     /// The caller of a server in development mode: national scope, every role.
     pub fn development() -> Self {
-        Self {
-            subject: "development".to_owned(),
-            scope: Scope::National,
-            roles: [Role::Admin].into_iter().collect(),
-        }
+        Self { subject: "development".to_owned(), scope: Scope::National, roles: [Role::Admin].into_iter().collect() }
     }
 
     /// Whether the caller holds `role` (admins hold every role).
@@ -270,7 +266,13 @@ fn principal_from_claims(claims: Claims) -> Result<Principal> {
 }
 
 /// Mints an HS256 token (for operators and tests of a server configured with a secret).
-pub fn mint_hs256(secret: &[u8], subject: &str, localities: &[String], roles: &[Role], ttl: Duration) -> anyhow::Result<String> {
+pub fn mint_hs256(
+    secret: &[u8],
+    subject: &str,
+    localities: &[String],
+    roles: &[Role],
+    ttl: Duration,
+) -> anyhow::Result<String> {
     let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or_default();
     let claims = Claims {
         sub: subject.to_owned(),
@@ -373,14 +375,21 @@ mod tests {
     fn bad_or_missing_tokens_are_unauthenticated() -> anyhow::Result<()> {
         let secret = b"0123456789abcdef0123456789abcdef";
         let auth = Authenticator::new(&KeyConfig::Hs256(secret.to_vec()), None, None)?;
-        let other = mint_hs256(b"another secret of 32 bytes......", "eve", &["*".to_owned()], &[Role::Admin], Duration::from_secs(60))?;
+        let other = mint_hs256(
+            b"another secret of 32 bytes......",
+            "eve",
+            &["*".to_owned()],
+            &[Role::Admin],
+            Duration::from_secs(60),
+        )?;
         assert!(matches!(auth.authenticate(&metadata_with(&other)), Err(Error::Unauthenticated(_))));
         assert!(matches!(auth.authenticate(&MetadataMap::new()), Err(Error::Unauthenticated(_))));
         let expired = mint_hs256(secret, "bob", &["*".to_owned()], &[Role::Admin], Duration::ZERO);
         // An expiry in the past beyond the leeway is refused.
         let mut claims_expired = Claims { sub: "bob".into(), exp: 1, iat: 0, localities: vec![], roles: vec![] };
         claims_expired.exp = 1;
-        let old = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims_expired, &EncodingKey::from_secret(secret))?;
+        let old =
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims_expired, &EncodingKey::from_secret(secret))?;
         assert!(matches!(auth.authenticate(&metadata_with(&old)), Err(Error::Unauthenticated(_))));
         assert!(expired.is_ok());
         Ok(())

@@ -100,8 +100,9 @@ pub struct TokenArgs {
 }
 
 fn parse_role(value: &str) -> Result<Role, String> {
-    serde_json::from_value(serde_json::Value::String(value.to_owned()))
-        .map_err(|_| format!("unknown role `{value}`; expected aggregate_reader, personal_data_reader, editor or admin"))
+    serde_json::from_value(serde_json::Value::String(value.to_owned())).map_err(|_| {
+        format!("unknown role `{value}`; expected aggregate_reader, personal_data_reader, editor or admin")
+    })
 }
 
 /// Everything the server needs, however it was configured.

@@ -78,7 +78,10 @@ pub async fn load(db: &DatabaseConnection) -> anyhow::Result<bool> {
         return Ok(false);
     }
     let demo: Demo = serde_json::from_str(DEMO)?;
-    let ctx = RequestContext { principal: Principal { subject: "demo-loader".to_owned(), ..Principal::development() }, deadline: None };
+    let ctx = RequestContext {
+        principal: Principal { subject: "demo-loader".to_owned(), ..Principal::development() },
+        deadline: None,
+    };
     let no_retry = Idempotency { request_id: None, fingerprint: String::new() };
     // Parents come before children in the file.
     for unit in &demo.localities {
@@ -95,7 +98,9 @@ pub async fn load(db: &DatabaseConnection) -> anyhow::Result<bool> {
             }],
             code,
         };
-        writes::create(db, &ctx, &new, &no_retry, false).await.map_err(|e| anyhow::anyhow!("demo {}: {e}", unit.code))?;
+        writes::create(db, &ctx, &new, &no_retry, false)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo {}: {e}", unit.code))?;
     }
     for reorg in &demo.reorganizations {
         let reorganization = Reorganization {
@@ -133,7 +138,8 @@ pub async fn load(db: &DatabaseConnection) -> anyhow::Result<bool> {
                 .links
                 .iter()
                 .map(|l| {
-                    let kind = SuccessionKind::from_db(&l.kind).with_context(|| format!("demo link kind {}", l.kind))?;
+                    let kind =
+                        SuccessionKind::from_db(&l.kind).with_context(|| format!("demo link kind {}", l.kind))?;
                     Ok((code(&l.predecessor)?, code(&l.successor)?, kind))
                 })
                 .collect::<anyhow::Result<_>>()?,

@@ -81,10 +81,7 @@ impl Error {
 
     /// One broken rule about one subject.
     pub fn precondition(subject: impl Into<String>, description: impl Into<String>) -> Self {
-        Self::FailedPrecondition(vec![RuleViolation {
-            subject: subject.into(),
-            description: description.into(),
-        }])
+        Self::FailedPrecondition(vec![RuleViolation { subject: subject.into(), description: description.into() }])
     }
 
     /// An internal error with a message for the log (never for the caller).
@@ -148,10 +145,7 @@ impl From<Error> for Status {
             Error::InvalidArgument(violations) => {
                 let mut details = ErrorDetails::new();
                 details.set_bad_request(
-                    violations
-                        .into_iter()
-                        .map(|v| FieldViolation::new(v.field, v.description))
-                        .collect::<Vec<_>>(),
+                    violations.into_iter().map(|v| FieldViolation::new(v.field, v.description)).collect::<Vec<_>>(),
                 );
                 Status::with_error_details(Code::InvalidArgument, message, details)
             }
@@ -189,10 +183,8 @@ mod tests {
 
     #[test]
     fn invalid_argument_carries_every_field_violation() {
-        let status = Status::from(Error::InvalidArgument(vec![
-            Violation::new("a", "bad a"),
-            Violation::new("b.c", "bad c"),
-        ]));
+        let status =
+            Status::from(Error::InvalidArgument(vec![Violation::new("a", "bad a"), Violation::new("b.c", "bad c")]));
         assert_eq!(status.code(), Code::InvalidArgument);
         let details = status.get_error_details();
         let fields: Vec<_> = details

@@ -41,7 +41,8 @@ impl Application {
     /// Connects and migrates the database, loads the demo data if asked, and binds the
     /// listener.
     pub async fn build(config: ServerConfig) -> anyhow::Result<Self> {
-        let authenticator = Authenticator::new(&config.keys, config.jwt_issuer.as_deref(), config.jwt_audience.as_deref())?;
+        let authenticator =
+            Authenticator::new(&config.keys, config.jwt_issuer.as_deref(), config.jwt_audience.as_deref())?;
         if authenticator.is_development() {
             anyhow::ensure!(
                 config.listen.ip().is_loopback(),
@@ -93,7 +94,8 @@ impl Application {
 
         let interceptor = ContextInterceptor::new(authenticator);
         let localities = InterceptedService::new(
-            LocalityServiceServer::new(LocalityApi::new(db.clone())).max_decoding_message_size(config.max_message_bytes),
+            LocalityServiceServer::new(LocalityApi::new(db.clone()))
+                .max_decoding_message_size(config.max_message_bytes),
             interceptor,
         );
 

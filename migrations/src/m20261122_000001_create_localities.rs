@@ -65,13 +65,7 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(LocalityVersions::Table)
-                    .col(
-                        ColumnDef::new(LocalityVersions::Id)
-                            .big_integer()
-                            .not_null()
-                            .auto_increment()
-                            .primary_key(),
-                    )
+                    .col(ColumnDef::new(LocalityVersions::Id).big_integer().not_null().auto_increment().primary_key())
                     .col(ColumnDef::new(LocalityVersions::Code).string_len(5).not_null())
                     .col(ColumnDef::new(LocalityVersions::ValidFrom).date().not_null())
                     // Exclusive end; NULL is open-ended.
@@ -151,13 +145,7 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(LocalityLinks::Table)
-                    .col(
-                        ColumnDef::new(LocalityLinks::Id)
-                            .big_integer()
-                            .not_null()
-                            .auto_increment()
-                            .primary_key(),
-                    )
+                    .col(ColumnDef::new(LocalityLinks::Id).big_integer().not_null().auto_increment().primary_key())
                     .col(ColumnDef::new(LocalityLinks::PredecessorCode).string_len(5).not_null())
                     .col(ColumnDef::new(LocalityLinks::SuccessorCode).string_len(5).not_null())
                     .col(ColumnDef::new(LocalityLinks::Kind).string_len(16).not_null())

@@ -50,13 +50,7 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(AuditLog::Table)
-                    .col(
-                        ColumnDef::new(AuditLog::Id)
-                            .big_integer()
-                            .not_null()
-                            .auto_increment()
-                            .primary_key(),
-                    )
+                    .col(ColumnDef::new(AuditLog::Id).big_integer().not_null().auto_increment().primary_key())
                     .col(ColumnDef::new(AuditLog::OccurredAt).timestamp_with_time_zone().not_null())
                     .col(ColumnDef::new(AuditLog::Subject).string_len(256).not_null())
                     .col(ColumnDef::new(AuditLog::Method).string_len(128).not_null())
@@ -68,11 +62,7 @@ impl MigrationTrait for Migration {
             .await?;
         manager
             .create_index(
-                Index::create()
-                    .name("ix_audit_log_resource")
-                    .table(AuditLog::Table)
-                    .col(AuditLog::Resource)
-                    .to_owned(),
+                Index::create().name("ix_audit_log_resource").table(AuditLog::Table).col(AuditLog::Resource).to_owned(),
             )
             .await
     }

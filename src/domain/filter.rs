@@ -68,11 +68,11 @@ fn parse_term(term: &str) -> Result<Condition, String> {
     };
     let equal = equal != negated;
     match field {
-        "tier" => parse_enum(value, "LOCALITY_TIER_", &[
-            ("PROVINCE", Tier::Province),
-            ("DISTRICT", Tier::District),
-            ("COMMUNE", Tier::Commune),
-        ])
+        "tier" => parse_enum(
+            value,
+            "LOCALITY_TIER_",
+            &[("PROVINCE", Tier::Province), ("DISTRICT", Tier::District), ("COMMUNE", Tier::Commune)],
+        )
         .map(|tier| Condition::Tier { equal, tier }),
         "kind" => {
             let names: Vec<(String, Kind)> = Kind::ALL.iter().map(|k| (k.as_str().to_uppercase(), *k)).collect();
@@ -84,23 +84,16 @@ fn parse_term(term: &str) -> Result<Condition, String> {
 }
 
 fn unquote(value: &str) -> &str {
-    value
-        .strip_prefix('"')
-        .and_then(|v| v.strip_suffix('"'))
-        .unwrap_or(value)
+    value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value)
 }
 
 fn parse_enum<T: Copy>(value: &str, prefix: &str, names: &[(&str, T)]) -> Result<T, String> {
     let upper = value.to_uppercase();
     let short = upper.strip_prefix(prefix).unwrap_or(&upper);
-    names
-        .iter()
-        .find(|(name, _)| *name == short)
-        .map(|(_, v)| *v)
-        .ok_or_else(|| {
-            let known: Vec<&str> = names.iter().map(|(n, _)| *n).collect();
-            format!("unknown value `{value}`; expected one of {}", known.join(", "))
-        })
+    names.iter().find(|(name, _)| *name == short).map(|(_, v)| *v).ok_or_else(|| {
+        let known: Vec<&str> = names.iter().map(|(n, _)| *n).collect();
+        format!("unknown value `{value}`; expected one of {}", known.join(", "))
+    })
 }
 
 /// The sort keys of locality lists.

@@ -389,19 +389,15 @@ mod tests {
 
     #[test]
     fn a_valid_history_has_no_violations() {
-        let versions = [
-            version(day(2020, 1, 1), Some(day(2025, 7, 1)), Some("187")),
-            version(day(2025, 7, 1), None, Some("20")),
-        ];
+        let versions =
+            [version(day(2020, 1, 1), Some(day(2025, 7, 1)), Some("187")), version(day(2025, 7, 1), None, Some("20"))];
         assert!(check_versions(&code("06463"), &versions, "v").is_empty());
     }
 
     #[test]
     fn overlapping_versions_are_rejected() {
-        let versions = [
-            version(day(2020, 1, 1), Some(day(2025, 7, 2)), Some("187")),
-            version(day(2025, 7, 1), None, Some("20")),
-        ];
+        let versions =
+            [version(day(2020, 1, 1), Some(day(2025, 7, 2)), Some("187")), version(day(2025, 7, 1), None, Some("20"))];
         assert_eq!(fields(&check_versions(&code("06463"), &versions, "v")), vec!["v[1].valid_from"]);
         let open = [version(day(2020, 1, 1), None, Some("187")), version(day(2025, 7, 1), None, Some("20"))];
         assert_eq!(fields(&check_versions(&code("06463"), &open, "v")), vec!["v[1].valid_from"]);

@@ -12,7 +12,7 @@ use crate::{
         text::normalize_name,
     },
     store::{
-        locality::{LocalityRecord, Link},
+        locality::{Link, LocalityRecord},
         locality_write::etag,
     },
 };
@@ -38,10 +38,7 @@ pub fn to_date(value: NaiveDate) -> pb::Date {
 }
 
 fn timestamp(value: chrono::DateTime<chrono::Utc>) -> Timestamp {
-    Timestamp {
-        seconds: value.timestamp(),
-        nanos: i32::try_from(value.timestamp_subsec_nanos()).unwrap_or_default(),
-    }
+    Timestamp { seconds: value.timestamp(), nanos: i32::try_from(value.timestamp_subsec_nanos()).unwrap_or_default() }
 }
 
 /// A required tier.

@@ -23,7 +23,9 @@ use crate::{
     error::{Error, Result},
     store::{
         locality::{self as reads, ListQuery, LocalityRecord},
-        locality_write::{self as writes, Amendment, Creation, Idempotency, LocalityChanges, NewLocality, Reorganization},
+        locality_write::{
+            self as writes, Amendment, Creation, Idempotency, LocalityChanges, NewLocality, Reorganization,
+        },
     },
 };
 
@@ -119,7 +121,12 @@ impl LocalityApi {
             if code.tier() != tier {
                 v.add(
                     "locality_id",
-                    format!("a {} code has {} digits; `{code}` has {}", tier.as_str(), tier.code_len(), code.as_str().len()),
+                    format!(
+                        "a {} code has {} digits; `{code}` has {}",
+                        tier.as_str(),
+                        tier.code_len(),
+                        code.as_str().len()
+                    ),
                 );
             }
         }
@@ -263,7 +270,10 @@ impl LocalityApi {
                     if parent == &code {
                         v.add(at("parent"), "a locality cannot be its own parent (cycle)");
                     } else if parent.tier() >= code.tier() {
-                        v.add(at("parent"), format!("the parent must be of a higher tier than {}", code.tier().as_str()));
+                        v.add(
+                            at("parent"),
+                            format!("the parent must be of a higher tier than {}", code.tier().as_str()),
+                        );
                     }
                 }
                 amendments.push(Amendment { code, display_name, kind, parent });
@@ -358,7 +368,8 @@ impl LocalityService for LocalityApi {
         let parent = v.check("parent", convert::optional_locality(&req.parent)).flatten();
         let as_of = as_of(&mut v, req.as_of.as_ref());
         let conditions = v.check("filter", parse_locality_filter(&req.filter)).unwrap_or_default();
-        let (order, descending) = v.check("order_by", parse_locality_order(&req.order_by)).unwrap_or((LocalityOrder::Code, false));
+        let (order, descending) =
+            v.check("order_by", parse_locality_order(&req.order_by)).unwrap_or((LocalityOrder::Code, false));
         let date = as_of.to_string();
         let paging = paging(&mut v, req.page_size, &req.page_token, &[&req.parent, &date, &req.filter, &req.order_by]);
         v.finish()?;
@@ -510,7 +521,10 @@ impl LocalityService for LocalityApi {
         Ok(Response::new(pb::SearchLocalitiesResponse { localities, next_page_token }))
     }
 
-    async fn reorganize(&self, request: Request<pb::ReorganizeRequest>) -> Result<Response<pb::ReorganizeResponse>, Status> {
+    async fn reorganize(
+        &self,
+        request: Request<pb::ReorganizeRequest>,
+    ) -> Result<Response<pb::ReorganizeResponse>, Status> {
         let ctx = RequestContext::of(&request)?;
         let req = request.into_inner();
         let as_of = convert::date(req.effective_date.as_ref()).unwrap_or_else(|_| today());

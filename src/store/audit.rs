@@ -51,10 +51,8 @@ pub async fn find_request(conn: &impl ConnectionTrait, method: &str, request_id:
             vec![method.into(), request_id.into()],
         ))
         .await?;
-    row.map(|r| {
-        Ok(SeenRequest { fingerprint: r.try_get("", "fingerprint")?, resource: r.try_get("", "resource")? })
-    })
-    .transpose()
+    row.map(|r| Ok(SeenRequest { fingerprint: r.try_get("", "fingerprint")?, resource: r.try_get("", "resource")? }))
+        .transpose()
 }
 
 /// Remembers a request's identifier with the resource it made.

@@ -389,7 +389,8 @@ pub async fn coverage_issues(conn: &impl ConnectionTrait, codes: &BTreeSet<Code>
             code_at(row, "parent_code")?,
         ));
     }
-    let parents: Vec<Code> = checked.iter().map(|(_, _, _, p)| p.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+    let parents: Vec<Code> =
+        checked.iter().map(|(_, _, _, p)| p.clone()).collect::<BTreeSet<_>>().into_iter().collect();
     let mut periods: BTreeMap<Code, Vec<(NaiveDate, Option<NaiveDate>)>> = BTreeMap::new();
     if !parents.is_empty() {
         let rows = conn

@@ -80,11 +80,7 @@ async fn replay(txn: &DatabaseTransaction, method: &str, idem: &Idempotency) -> 
     match audit::find_request(txn, method, request_id).await? {
         None => Ok(None),
         Some(seen) if seen.fingerprint == idem.fingerprint => Ok(Some(
-            seen.resource
-                .split(',')
-                .filter(|n| !n.is_empty())
-                .filter_map(|name| Code::from_name(name).ok())
-                .collect(),
+            seen.resource.split(',').filter(|n| !n.is_empty()).filter_map(|name| Code::from_name(name).ok()).collect(),
         )),
         Some(_) => Err(Error::invalid("request_id", "was already used for a different request")),
     }
@@ -329,7 +325,12 @@ pub async fn update(
 }
 
 /// Deletes a locality that nothing references.
-pub async fn delete(db: &DatabaseConnection, ctx: &RequestContext, code: &Code, etag_given: Option<&str>) -> Result<()> {
+pub async fn delete(
+    db: &DatabaseConnection,
+    ctx: &RequestContext,
+    code: &Code,
+    etag_given: Option<&str>,
+) -> Result<()> {
     let txn = begin_write(db).await?;
     let record = load_one(&txn, code).await?.ok_or_else(|| Error::NotFound(code.name()))?;
     check_etag(etag_given, &record)?;
@@ -350,8 +351,12 @@ pub async fn delete(db: &DatabaseConnection, ctx: &RequestContext, code: &Code, 
     if !rules.is_empty() {
         return Err(Error::FailedPrecondition(rules));
     }
-    txn.execute_raw(stmt(txn.get_database_backend(), "DELETE FROM localities WHERE code = ?", vec![code.as_str().into()]))
-        .await?;
+    txn.execute_raw(stmt(
+        txn.get_database_backend(),
+        "DELETE FROM localities WHERE code = ?",
+        vec![code.as_str().into()],
+    ))
+    .await?;
     audit::record(&txn, &ctx.principal.subject, "DeleteLocality", &code.name(), None, json!({})).await?;
     finish(txn, ctx, false).await
 }

@@ -1,0 +1,286 @@
+//! Spawning the server for a test, clients with tokens, fixtures and database snapshots.
+
+use std::{
+    net::SocketAddr,
+    path::PathBuf,
+    sync::atomic::{AtomicU32, Ordering},
+    time::Duration,
+};
+
+use hrplan::{
+    auth::{KeyConfig, Role, mint_hs256},
+    config::ServerConfig,
+    grpc::pb::{self, locality_service_client::LocalityServiceClient},
+    startup::Application,
+    store::stmt,
+};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use tokio::sync::oneshot;
+use tonic::{
+    Code, Status,
+    metadata::{Ascii, MetadataValue},
+    service::{Interceptor, interceptor::InterceptedService},
+    transport::Channel,
+};
+
+/// The HS256 secret of every test server.
+pub const SECRET: &[u8] = b"hrplan-test-secret-0123456789abcdef";
+
+/// Adds `authorization: Bearer <token>` to every call, when there is a token.
+#[derive(Clone, Debug)]
+pub struct Bearer(Option<MetadataValue<Ascii>>);
+
+impl Interceptor for Bearer {
+    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, Status> {
+        if let Some(value) = &self.0 {
+            request.metadata_mut().insert("authorization", value.clone());
+        }
+        Ok(request)
+    }
+}
+
+/// A LocalityService client with a fixed token.
+pub type LocalityClient = LocalityServiceClient<InterceptedService<Channel, Bearer>>;
+
+/// A running server and what a test needs to reach it.
+pub struct TestApp {
+    /// The server's address.
+    pub addr: SocketAddr,
+    /// A channel to it.
+    pub channel: Channel,
+    /// A connection of the test's own to the server's database.
+    pub db: DatabaseConnection,
+    /// The server's own pool (closing it makes the database unreachable for the server).
+    pub server_db: DatabaseConnection,
+    shutdown: Option<oneshot::Sender<()>>,
+    sqlite_path: Option<PathBuf>,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+fn unique_name() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    format!("hrplan_test_{}_{}_{nanos}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Creates an empty database for one test: `(url, sqlite file to remove)`.
+async fn fresh_database() -> (String, Option<PathBuf>) {
+    match std::env::var("HRPLAN_TEST_BACKEND").as_deref() {
+        Ok("postgres") => {
+            let admin = std::env::var("HRPLAN_TEST_POSTGRES_URL")
+                .expect("HRPLAN_TEST_BACKEND=postgres needs HRPLAN_TEST_POSTGRES_URL (an admin URL)");
+            let name = unique_name();
+            let conn = Database::connect(admin.as_str()).await.expect("connecting to the PostgreSQL admin URL");
+            conn.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("creating the test database");
+            conn.close().await.ok();
+            let (base, _) = admin.rsplit_once('/').expect("the admin URL names a database");
+            (format!("{base}/{name}"), None)
+        }
+        Ok("sqlite") | Err(_) => {
+            let path = std::env::temp_dir().join(format!("{}.db", unique_name()));
+            (format!("sqlite://{}?mode=rwc", path.display()), Some(path))
+        }
+        Ok(other) => panic!("unknown HRPLAN_TEST_BACKEND `{other}`; expected sqlite or postgres"),
+    }
+}
+
+/// Spawns a server with an HS256 key and an empty, migrated database.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Spawns a server after `configure` adjusts its configuration.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut ServerConfig)) -> TestApp {
+    let (url, sqlite_path) = fresh_database().await;
+    let mut config = ServerConfig::new(url.clone());
+    config.keys = KeyConfig::Hs256(SECRET.to_vec());
+    config.health_probe_interval = Duration::from_millis(100);
+    configure(&mut config);
+    let app = Application::build(config).await.expect("building the application");
+    let addr = app.local_addr();
+    let server_db = app.db().clone();
+    let (tx, rx) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        app.run_until(async {
+            rx.await.ok();
+        })
+        .await
+        .expect("server failed");
+    });
+    let channel = Channel::from_shared(format!("http://{addr}"))
+        .expect("valid uri")
+        .connect()
+        .await
+        .expect("connecting to the test server");
+    let db = Database::connect(url.as_str()).await.expect("connecting to the test database");
+    TestApp { addr, channel, db, server_db, shutdown: Some(tx), sqlite_path }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            tx.send(()).ok();
+        }
+        if let Some(path) = &self.sqlite_path {
+            for suffix in ["", "-wal", "-shm"] {
+                std::fs::remove_file(format!("{}{suffix}", path.display())).ok();
+            }
+        }
+    }
+}
+
+/// A token for the test server.
+pub fn token(localities: &[&str], roles: &[Role]) -> String {
+    let localities: Vec<String> = localities.iter().map(|s| (*s).to_owned()).collect();
+    mint_hs256(SECRET, "tester", &localities, roles, Duration::from_secs(600)).expect("minting a token")
+}
+
+impl TestApp {
+    /// A client presenting `token` (or none).
+    pub fn localities_as(&self, token: Option<String>) -> LocalityClient {
+        let value = token.map(|t| format!("Bearer {t}").parse().expect("ascii token"));
+        LocalityServiceClient::with_interceptor(self.channel.clone(), Bearer(value))
+    }
+
+    /// A client of a national admin.
+    pub fn admin(&self) -> LocalityClient {
+        self.localities_as(Some(token(&["*"], &[Role::Admin])))
+    }
+
+    /// A client of an editor scoped to `localities`.
+    pub fn editor_of(&self, localities: &[&str]) -> LocalityClient {
+        self.localities_as(Some(token(localities, &[Role::Editor])))
+    }
+
+    /// Loads the demo tree (provinces 01, 11, 20; the 2025 reorganisation).
+    pub async fn load_demo(&self) {
+        assert!(hrplan::demo::load(&self.db).await.expect("loading the demo"));
+    }
+
+    /// Every row of every table, as text, in a stable order: equal snapshots mean an
+    /// unchanged database.
+    pub async fn snapshot(&self) -> Vec<String> {
+        let tables: [(&str, &[&str]); 6] = [
+            ("localities", &["code", "tier", "revision", "update_time"]),
+            ("locality_versions", &["code", "valid_from", "valid_until", "name", "name_folded", "kind", "parent_code"]),
+            ("locality_tags", &["code", "tag"]),
+            ("locality_links", &["predecessor_code", "successor_code", "kind", "effective_date"]),
+            ("request_log", &["method", "request_id", "fingerprint", "resource"]),
+            ("audit_log", &["id", "subject", "method", "resource"]),
+        ];
+        let backend = self.db.get_database_backend();
+        let mut rows = Vec::new();
+        for (table, columns) in tables {
+            let select: Vec<String> = columns
+                .iter()
+                .enumerate()
+                .map(|(i, c)| format!("COALESCE(CAST({c} AS TEXT), 'NULL') AS c{i}"))
+                .collect();
+            let sql = format!("SELECT {} FROM {table}", select.join(", "));
+            let result = self.db.query_all_raw(stmt(backend, &sql, vec![])).await.expect("snapshot query");
+            for row in result {
+                let cells: Vec<String> = (0..columns.len())
+                    .map(|i| row.try_get::<String>("", &format!("c{i}")).expect("text cell"))
+                    .collect();
+                rows.push(format!("{table}: {}", cells.join(" | ")));
+            }
+        }
+        rows.sort();
+        rows
+    }
+}
+
+/// A date on the wire.
+pub fn date(year: i32, month: i32, day: i32) -> pb::Date {
+    pb::Date { year, month, day }
+}
+
+/// A version on the wire; `until` and `parent` optional.
+pub fn version(
+    from: pb::Date,
+    until: Option<pb::Date>,
+    name: &str,
+    kind: pb::LocalityKind,
+    parent: &str,
+) -> pb::LocalityVersion {
+    pb::LocalityVersion {
+        valid_from: Some(from),
+        valid_until: until,
+        display_name: name.to_owned(),
+        kind: kind.into(),
+        parent: parent.to_owned(),
+    }
+}
+
+/// A create request for `code` with one open version from 2020-01-01.
+pub fn create_request(
+    code: &str,
+    tier: pb::LocalityTier,
+    name: &str,
+    kind: pb::LocalityKind,
+    parent: &str,
+) -> pb::CreateLocalityRequest {
+    pb::CreateLocalityRequest {
+        locality_id: code.to_owned(),
+        locality: Some(pb::Locality {
+            tier: tier.into(),
+            versions: vec![version(date(2020, 1, 1), None, name, kind, parent)],
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// Creates Tỉnh Điện Biên (11) with Thành phố Điện Biên Phủ (094: Noong Bua 03124,
+/// Nam Thanh 03139) and Huyện Điện Biên (100: Thanh Xương 03334), all from 2020-01-01.
+pub async fn seed_dien_bien(client: &mut LocalityClient) {
+    use pb::{LocalityKind as K, LocalityTier as T};
+    let units = [
+        ("11", T::Province, "Tỉnh Điện Biên", K::Province, ""),
+        ("094", T::District, "Thành phố Điện Biên Phủ", K::ProvincialCity, "localities/11"),
+        ("100", T::District, "Huyện Điện Biên", K::RuralDistrict, "localities/11"),
+        ("03124", T::Commune, "Phường Noong Bua", K::Ward, "localities/094"),
+        ("03139", T::Commune, "Phường Nam Thanh", K::Ward, "localities/094"),
+        ("03334", T::Commune, "Xã Thanh Xương", K::Commune, "localities/100"),
+    ];
+    for (code, tier, name, kind, parent) in units {
+        client.create_locality(create_request(code, tier, name, kind, parent)).await.expect("seeding Điện Biên");
+    }
+}
+
+/// The code of a failed call, failing the test if the call succeeded.
+pub fn code_of<T: std::fmt::Debug>(result: Result<T, Status>) -> Code {
+    match result {
+        Ok(value) => panic!("expected an error, got {value:?}"),
+        Err(status) => status.code(),
+    }
+}
+
+/// The field violations of an INVALID_ARGUMENT status, as (field, description).
+pub fn field_violations(status: &Status) -> Vec<(String, String)> {
+    use tonic_types::StatusExt;
+    status
+        .get_error_details()
+        .bad_request()
+        .map(|br| br.field_violations.iter().map(|v| (v.field.clone(), v.description.clone())).collect())
+        .unwrap_or_default()
+}
+
+/// The status of a call that must fail with INVALID_ARGUMENT.
+pub fn invalid<T: std::fmt::Debug>(result: Result<T, Status>) -> Status {
+    match result {
+        Ok(value) => panic!("expected INVALID_ARGUMENT, got {value:?}"),
+        Err(status) => {
+            assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+            status
+        }
+    }
+}
+
+/// The display names of a list of localities.
+pub fn names(localities: &[pb::Locality]) -> Vec<String> {
+    localities.iter().map(|l| l.name.clone()).collect()
+}

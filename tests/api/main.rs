@@ -1,0 +1,13 @@
+//! Integration tests: each test spawns the real server on port 0 with a database of
+//! its own (SQLite by default; PostgreSQL with `HRPLAN_TEST_BACKEND=postgres`) and
+//! talks to it through the generated client.
+
+#![allow(clippy::expect_used, clippy::unwrap_used, reason = "a failing test should fail loudly")]
+
+mod deadline;
+mod helpers;
+mod localities;
+mod platform;
+mod reorganize;
+mod scope;
+mod validation;
