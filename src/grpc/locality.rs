@@ -117,18 +117,18 @@ impl LocalityApi {
             return Err(Error::invalid("locality", "is required"));
         };
         let tier = v.check("locality.tier", convert::tier(locality.tier));
-        if let (Some(code), Some(tier)) = (&code, tier) {
-            if code.tier() != tier {
-                v.add(
-                    "locality_id",
-                    format!(
-                        "a {} code has {} digits; `{code}` has {}",
-                        tier.as_str(),
-                        tier.code_len(),
-                        code.as_str().len()
-                    ),
-                );
-            }
+        if let (Some(code), Some(tier)) = (&code, tier)
+            && code.tier() != tier
+        {
+            v.add(
+                "locality_id",
+                format!(
+                    "a {} code has {} digits; `{code}` has {}",
+                    tier.as_str(),
+                    tier.code_len(),
+                    code.as_str().len()
+                ),
+            );
         }
         let versions = versions(&mut v, code.as_ref(), &locality.versions, "locality.versions");
         v.extend(check_tags(&locality.tags, "locality.tags"));
@@ -378,16 +378,11 @@ impl LocalityService for LocalityApi {
             None => require_access(&ctx.principal, Access::Read)?,
         }
         let query = ListQuery {
-            as_of,
             parent,
-            descendants_of: None,
-            words: Vec::new(),
             conditions,
-            scope: scope_roots(&ctx.principal),
             order,
             descending,
-            after: paging.after,
-            limit: paging.limit,
+            ..ListQuery::in_force(as_of, scope_roots(&ctx.principal), paging.limit, paging.after)
         };
         let (localities, next_page_token) = self.page(query, &paging.fingerprint).await?;
         Ok(Response::new(pb::ListLocalitiesResponse { localities, next_page_token }))
@@ -471,16 +466,9 @@ impl LocalityService for LocalityApi {
         let Some(code) = code else { return Err(Error::internal("validated request lacks its name").into()) };
         authorize(&self.db, &ctx.principal, &code, Access::Read).await?;
         let query = ListQuery {
-            as_of,
-            parent: None,
             descendants_of: Some(code),
-            words: Vec::new(),
             conditions,
-            scope: scope_roots(&ctx.principal),
-            order: LocalityOrder::Code,
-            descending: false,
-            after: paging.after,
-            limit: paging.limit,
+            ..ListQuery::in_force(as_of, scope_roots(&ctx.principal), paging.limit, paging.after)
         };
         let (localities, next_page_token) = self.page(query, &paging.fingerprint).await?;
         Ok(Response::new(pb::ListDescendantsResponse { localities, next_page_token }))
@@ -506,16 +494,9 @@ impl LocalityService for LocalityApi {
         v.finish()?;
         require_access(&ctx.principal, Access::Read)?;
         let query = ListQuery {
-            as_of,
-            parent: None,
-            descendants_of: None,
             words,
             conditions,
-            scope: scope_roots(&ctx.principal),
-            order: LocalityOrder::Code,
-            descending: false,
-            after: paging.after,
-            limit: paging.limit,
+            ..ListQuery::in_force(as_of, scope_roots(&ctx.principal), paging.limit, paging.after)
         };
         let (localities, next_page_token) = self.page(query, &paging.fingerprint).await?;
         Ok(Response::new(pb::SearchLocalitiesResponse { localities, next_page_token }))

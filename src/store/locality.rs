@@ -236,6 +236,25 @@ pub struct ListQuery {
     pub limit: u64,
 }
 
+impl ListQuery {
+    /// Localities in force on `as_of` within `scope`, ordered by code, one page of
+    /// `limit` after `after`; narrow it by setting the other fields.
+    pub fn in_force(as_of: NaiveDate, scope: Option<BTreeSet<Code>>, limit: u64, after: Option<Vec<String>>) -> Self {
+        Self {
+            as_of,
+            parent: None,
+            descendants_of: None,
+            words: Vec::new(),
+            conditions: Vec::new(),
+            scope,
+            order: LocalityOrder::Code,
+            descending: false,
+            after,
+            limit,
+        }
+    }
+}
+
 /// One page of codes and the sort key to resume after, if more follow.
 #[derive(Debug, Clone)]
 pub struct CodePage {

@@ -125,7 +125,7 @@ async fn children_are_listed_as_of_a_date_with_filters_and_order() {
         .await
         .expect("list")
         .into_inner();
-    let mut expected = vec![
+    let mut expected = [
         ("Phường Điện Biên Phủ", "localities/03127"),
         ("Phường Mường Lay", "localities/03151"),
         ("Phường Mường Thanh", "localities/03334"),
