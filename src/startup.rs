@@ -10,6 +10,7 @@ use tonic::{service::interceptor::InterceptedService, transport::Server};
 use tonic_health::{ServingStatus, server::HealthReporter};
 use tower::util::option_layer;
 use tower_http::{
+    classify::{GrpcCode, GrpcErrorsAsFailures, SharedClassifier},
     cors::{AllowOrigin, Any, CorsLayer},
     trace::TraceLayer,
 };
@@ -100,9 +101,10 @@ impl Application {
         );
 
         let cors = cors_layer(&config.cors_allowed_origins);
-        let trace = TraceLayer::new_for_grpc().make_span_with(|request: &http::Request<_>| {
-            info_span!("rpc", method = %request.uri().path(), caller = tracing::field::Empty)
-        });
+        let trace = TraceLayer::new(SharedClassifier::new(client_errors_are_not_failures()))
+            .make_span_with(|request: &http::Request<_>| {
+                info_span!("rpc", method = %request.uri().path(), caller = tracing::field::Empty)
+            });
 
         tracing::info!(address = %local_addr, "serving gRPC and gRPC-Web");
         let result = Server::builder()
@@ -123,6 +125,25 @@ impl Application {
         tracing::info!("server stopped");
         Ok(result?)
     }
+}
+
+/// Logs as failures (at ERROR) only the codes that say the server failed; a caller's
+/// mistake or a refusal is an answer, logged with the response at DEBUG.
+fn client_errors_are_not_failures() -> GrpcErrorsAsFailures {
+    [
+        GrpcCode::Cancelled,
+        GrpcCode::InvalidArgument,
+        GrpcCode::NotFound,
+        GrpcCode::AlreadyExists,
+        GrpcCode::PermissionDenied,
+        GrpcCode::FailedPrecondition,
+        GrpcCode::Aborted,
+        GrpcCode::OutOfRange,
+        GrpcCode::Unauthenticated,
+        GrpcCode::DeadlineExceeded,
+    ]
+    .into_iter()
+    .fold(GrpcErrorsAsFailures::new(), GrpcErrorsAsFailures::with_success)
 }
 
 fn cors_layer(origins: &[String]) -> Option<CorsLayer> {

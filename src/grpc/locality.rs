@@ -160,20 +160,24 @@ impl LocalityApi {
             return Err(Error::invalid("locality", "is required"));
         };
         let code = v.check("locality.name", Code::from_name(&locality.name));
-        let paths: Vec<String> = match &req.update_mask {
-            None => {
-                v.add("update_mask", "is required: name the fields to update (tags, versions)");
-                Vec::new()
+        let mut paths: Vec<String> = Vec::new();
+        match &req.update_mask {
+            None => v.add("update_mask", "is required: name the fields to update (tags, versions)"),
+            Some(mask) if mask.paths.is_empty() => {
+                v.add("update_mask", "names no field; updatable fields are tags and versions");
             }
-            Some(mask) if mask.paths.iter().any(|p| p == "*") => vec!["tags".to_owned(), "versions".to_owned()],
-            Some(mask) => mask.paths.clone(),
-        };
-        if req.update_mask.as_ref().is_some_and(|m| m.paths.is_empty()) {
-            v.add("update_mask", "names no field; updatable fields are tags and versions");
-        }
-        for path in &paths {
-            if path != "tags" && path != "versions" {
-                v.add("update_mask", format!("`{path}` cannot be updated; updatable fields are tags and versions"));
+            Some(mask) => {
+                for path in &mask.paths {
+                    match path.as_str() {
+                        "tags" | "versions" => paths.push(path.clone()),
+                        "*" if mask.paths.len() == 1 => paths.extend(["tags".to_owned(), "versions".to_owned()]),
+                        "*" => v.add("update_mask", "`*` cannot be combined with other paths"),
+                        other => v.add(
+                            "update_mask",
+                            format!("`{other}` cannot be updated; updatable fields are tags and versions"),
+                        ),
+                    }
+                }
             }
         }
         let mut changes = LocalityChanges::default();
@@ -289,6 +293,9 @@ impl LocalityApi {
                 if p == s {
                     v.add(at("successor"), "a locality cannot succeed itself");
                 }
+                if links.iter().any(|(p2, s2, _)| p2 == &p && s2 == &s) {
+                    v.add(format!("links[{i}]"), format!("repeats the link from {} to {}", p.name(), s.name()));
+                }
                 links.push((p, s, k));
             }
         }
@@ -321,7 +328,10 @@ impl LocalityApi {
             targets.insert(p);
             targets.insert(s);
         }
-        for code in targets.into_iter().filter(|c| !created.contains(c)) {
+        // A created code that exists already (an ended code taken up again) must be the
+        // caller's as much as any other target; one that does not exist is judged by its parent.
+        let taken_up = reads::existing(&self.db, &created.iter().map(|c| (*c).clone()).collect()).await?;
+        for code in targets.into_iter().filter(|c| !created.contains(c)).chain(taken_up.iter()) {
             authorize(&self.db, &ctx.principal, code, Access::Write).await?;
         }
         let mut body = req.clone();

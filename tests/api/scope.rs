@@ -625,3 +625,58 @@ async fn a_scoped_editor_may_change_its_own_province() {
     assert_eq!(updated.expect("update in scope").into_inner().locality.expect("locality").tags, vec!["poor_district"]);
     assert_eq!(created.expect("create in scope").into_inner().locality.expect("locality").code, "06999");
 }
+
+#[tokio::test]
+async fn a_scoped_editor_cannot_take_up_a_code_of_another_province_in_a_reorganisation() {
+    // Arrange
+    let app = spawn_app().await;
+    app.load_demo().await;
+    let mut scoped = app.editor_of(&[OWN]);
+    let creation = |code: &str| pb::ReorganizeRequest {
+        effective_date: Some(date(2026, 1, 1)),
+        creations: vec![pb::LocalityCreation {
+            locality_id: code.to_owned(),
+            tier: T::Commune.into(),
+            display_name: "Xã Mượn Mã".to_owned(),
+            kind: K::Commune.into(),
+            parent: format!("localities/{OWN}"),
+            tags: Vec::new(),
+        }],
+        ..Default::default()
+    };
+    let before = app.snapshot().await;
+
+    // Act
+    // Phường Noong Bua (03124) of Điện Biên ended on 2025-07-01; 03334 is in force.
+    let ended = scoped.reorganize(creation("03124")).await;
+    let in_force = scoped.reorganize(creation("03334")).await;
+
+    // Assert
+    let codes = (ended.as_ref().err().map(Status::code), in_force.as_ref().err().map(Status::code));
+    assert_eq!(
+        codes,
+        (Some(Code::PermissionDenied), Some(Code::PermissionDenied)),
+        "taking up 03124 (ended in Điện Biên): {ended:?}; taking up 03334 (in force in Điện Biên): {in_force:?}"
+    );
+    assert_eq!(app.snapshot().await, before);
+}
+
+#[tokio::test]
+async fn ancestors_outside_a_callers_scope_are_left_out() {
+    // Arrange
+    let app = spawn_app().await;
+    app.load_demo().await;
+    let mut district = app.editor_of(&["187"]);
+    let request = pb::ListAncestorsRequest { name: "localities/06463".to_owned(), as_of: Some(date(2024, 1, 1)) };
+
+    // Act
+    let ancestors = district.list_ancestors(request.clone()).await.expect("ancestors").into_inner().ancestors;
+    let national = app.admin().list_ancestors(request).await.expect("ancestors").into_inner().ancestors;
+    let province =
+        district.get_locality(pb::GetLocalityRequest { name: "localities/20".to_owned(), as_of: None }).await;
+
+    // Assert
+    assert_eq!(ancestors.iter().map(|l| l.code.as_str()).collect::<Vec<_>>(), ["187"]);
+    assert_eq!(national.iter().map(|l| l.code.as_str()).collect::<Vec<_>>(), ["187", "20"]);
+    assert_eq!(code_of(province), Code::PermissionDenied);
+}
