@@ -120,6 +120,47 @@ pub async fn authorize(conn: &impl ConnectionTrait, principal: &Principal, code:
     }
 }
 
+/// What a request does with a person's records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PersonAccess {
+    /// Reading person-level data: `personal_data_reader` (or `admin`).
+    ReadPersonal,
+    /// Changing a person's records: `editor` (or `admin`).
+    Write,
+}
+
+/// Checks that the caller may have `access` to a person's records, as placed on `day`:
+/// the role first, then the scope of the locality of the person's placement that day
+/// (for writes, of their latest placement if none is in force that day). A person
+/// who does not exist, or is placed nowhere, is outside every local scope.
+pub async fn authorize_person(
+    conn: &impl ConnectionTrait,
+    principal: &Principal,
+    person_id: i64,
+    day: chrono::NaiveDate,
+    access: PersonAccess,
+) -> Result<()> {
+    match access {
+        PersonAccess::ReadPersonal if !principal.has_role(Role::PersonalDataReader) => {
+            return Err(Error::PermissionDenied(
+                "reading personal data needs the personal_data_reader role".to_owned(),
+            ));
+        }
+        PersonAccess::Write => require_access(principal, Access::Write)?,
+        PersonAccess::ReadPersonal => {}
+    }
+    let Scope::Localities(roots) = &principal.scope else {
+        return Ok(());
+    };
+    let locality = store::scope::person_locality(conn, person_id, day, access == PersonAccess::Write).await?;
+    match locality {
+        Some(code) if store::scope::is_within(conn, &code, roots).await? => Ok(()),
+        _ => {
+            Err(Error::PermissionDenied(format!("people/{person_id} is outside the caller's locality scope on {day}")))
+        }
+    }
+}
+
 /// Checks the caller's role for `access`, with no locality involved.
 pub fn require_access(principal: &Principal, access: Access) -> Result<()> {
     let allowed = match access {

@@ -4,4 +4,11 @@ pub mod date;
 pub mod filter;
 pub mod locality;
 pub mod page;
+pub mod person;
+pub mod standard;
 pub mod text;
+
+/// The etag of a record's revision (AIP-154): the revision number, quoted.
+pub fn etag(revision: i64) -> String {
+    format!("\"{revision}\"")
+}

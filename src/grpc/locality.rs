@@ -7,9 +7,9 @@ use sea_orm::DatabaseConnection;
 use tonic::{Request, Response, Status};
 
 use super::{
-    Violations, convert, fingerprint,
+    Violations, convert, fingerprint, given_etag,
     pb::{self, locality_service_server::LocalityService},
-    request_id,
+    request_id, update_paths,
 };
 use crate::{
     auth::{Access, Principal, RequestContext, Scope, authorize, require_access, require_national},
@@ -160,26 +160,7 @@ impl LocalityApi {
             return Err(Error::invalid("locality", "is required"));
         };
         let code = v.check("locality.name", Code::from_name(&locality.name));
-        let mut paths: Vec<String> = Vec::new();
-        match &req.update_mask {
-            None => v.add("update_mask", "is required: name the fields to update (tags, versions)"),
-            Some(mask) if mask.paths.is_empty() => {
-                v.add("update_mask", "names no field; updatable fields are tags and versions");
-            }
-            Some(mask) => {
-                for path in &mask.paths {
-                    match path.as_str() {
-                        "tags" | "versions" => paths.push(path.clone()),
-                        "*" if mask.paths.len() == 1 => paths.extend(["tags".to_owned(), "versions".to_owned()]),
-                        "*" => v.add("update_mask", "`*` cannot be combined with other paths"),
-                        other => v.add(
-                            "update_mask",
-                            format!("`{other}` cannot be updated; updatable fields are tags and versions"),
-                        ),
-                    }
-                }
-            }
-        }
+        let paths = update_paths(&mut v, req.update_mask.as_ref(), &["tags", "versions"]);
         let mut changes = LocalityChanges::default();
         if paths.iter().any(|p| p == "versions") {
             changes.versions = Some(versions(&mut v, code.as_ref(), &locality.versions, "locality.versions"));
@@ -196,7 +177,7 @@ impl LocalityApi {
         if let Some(versions) = &changes.versions {
             authorize_parents(&self.db, &ctx.principal, versions).await?;
         }
-        let etag = Some(locality.etag.as_str()).filter(|e| !e.is_empty());
+        let etag = given_etag(&locality.etag);
         writes::update(&self.db, ctx, &code, etag, &changes).await
     }
 
@@ -418,7 +399,7 @@ impl LocalityService for LocalityApi {
         v.finish()?;
         let Some(code) = code else { return Err(Error::internal("validated request lacks its name").into()) };
         authorize(&self.db, &ctx.principal, &code, Access::Write).await?;
-        let etag = Some(req.etag.as_str()).filter(|e| !e.is_empty());
+        let etag = given_etag(&req.etag);
         writes::delete(&self.db, &ctx, &code, etag).await?;
         Ok(Response::new(pb::DeleteLocalityResponse {}))
     }

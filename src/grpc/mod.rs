@@ -3,6 +3,10 @@
 
 pub mod convert;
 pub mod locality;
+pub mod person;
+pub mod scale;
+pub mod standard;
+pub mod unit;
 
 use sha2::{Digest, Sha256};
 
@@ -68,4 +72,85 @@ pub fn request_id(value: &str) -> Result<Option<String>, String> {
 /// Digest of a request's body, to recognise a retried request.
 pub fn fingerprint<M: prost::Message>(message: &M) -> String {
     Sha256::digest(message.encode_to_vec()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Parses a resource name `{collection}/{id}` whose id is a positive integer, such as
+/// `units/42` for the collection `units`.
+pub fn parse_id(name: &str, collection: &str) -> Result<i64, String> {
+    if name.is_empty() {
+        return Err("is required".to_owned());
+    }
+    name.strip_prefix(collection)
+        .and_then(|rest| rest.strip_prefix('/'))
+        .and_then(|id| id.parse::<i64>().ok())
+        .filter(|id| *id > 0 && !name.ends_with('+'))
+        .ok_or_else(|| format!("`{name}` is not a name of the form `{collection}/{{id}}` with a positive integer id"))
+}
+
+/// The paths of a required update mask, each checked against `allowed`; `*` alone
+/// stands for every allowed path. Violations are recorded on `update_mask`.
+pub fn update_paths(v: &mut Violations, mask: Option<&prost_types::FieldMask>, allowed: &[&str]) -> Vec<String> {
+    let mut paths = Vec::new();
+    match mask {
+        None => v.add("update_mask", format!("is required: name the fields to update ({})", allowed.join(", "))),
+        Some(mask) if mask.paths.is_empty() => {
+            v.add("update_mask", format!("names no field; updatable fields are {}", allowed.join(", ")));
+        }
+        Some(mask) => {
+            for path in &mask.paths {
+                match path.as_str() {
+                    "*" if mask.paths.len() == 1 => paths.extend(allowed.iter().map(|p| (*p).to_owned())),
+                    "*" => v.add("update_mask", "`*` cannot be combined with other paths"),
+                    p if allowed.contains(&p) => {
+                        if !paths.iter().any(|seen| seen == p) {
+                            paths.push(p.to_owned());
+                        }
+                    }
+                    other => v.add(
+                        "update_mask",
+                        format!("`{other}` cannot be updated; updatable fields are {}", allowed.join(", ")),
+                    ),
+                }
+            }
+        }
+    }
+    paths
+}
+
+pub use crate::domain::etag;
+
+/// An optional etag from a request: empty is `None`.
+pub fn given_etag(value: &str) -> Option<&str> {
+    Some(value).filter(|e| !e.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_positive_integers_under_their_collection() {
+        assert_eq!(parse_id("units/42", "units"), Ok(42));
+        assert!(parse_id("units/0", "units").is_err());
+        assert!(parse_id("units/-1", "units").is_err());
+        assert!(parse_id("units/x", "units").is_err());
+        assert!(parse_id("people/42", "units").is_err());
+        assert!(parse_id("units42", "units").is_err());
+        assert!(parse_id("", "units").is_err());
+    }
+
+    #[test]
+    fn update_masks_accept_known_paths_and_a_lone_wildcard() {
+        let mut v = Violations::new();
+        let mask = prost_types::FieldMask { paths: vec!["b".into(), "a".into()] };
+        assert_eq!(update_paths(&mut v, Some(&mask), &["a", "b"]), ["b", "a"]);
+        let all = prost_types::FieldMask { paths: vec!["*".into()] };
+        assert_eq!(update_paths(&mut v, Some(&all), &["a", "b"]), ["a", "b"]);
+        assert!(v.finish().is_ok());
+        let mut v = Violations::new();
+        let mixed = prost_types::FieldMask { paths: vec!["*".into(), "c".into()] };
+        update_paths(&mut v, Some(&mixed), &["a", "b"]);
+        update_paths(&mut v, None, &["a"]);
+        assert!(matches!(v.finish(), Err(Error::InvalidArgument(violations)) if violations.len() == 3));
+    }
 }

@@ -44,10 +44,7 @@ pub struct Idempotency {
     pub fingerprint: String,
 }
 
-/// The etag of a revision.
-pub fn etag(revision: i64) -> String {
-    format!("\"{revision}\"")
-}
+pub use crate::domain::etag;
 
 fn check_etag(given: Option<&str>, record: &LocalityRecord) -> Result<()> {
     match given {

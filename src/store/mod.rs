@@ -6,7 +6,11 @@
 pub mod audit;
 pub mod locality;
 pub mod locality_write;
+pub mod person;
+pub mod scale;
 pub mod scope;
+pub mod standard;
+pub mod unit;
 
 use std::time::Duration;
 

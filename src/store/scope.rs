@@ -59,3 +59,50 @@ pub fn scope_codes_cte(roots: &BTreeSet<Code>) -> (String, Vec<Value>) {
     }
     (sql, values)
 }
+
+/// The locality that places a person in a caller's scope on `day`: the locality of the
+/// unit of the placement in force that day. With `latest_if_none`, a person placed
+/// nowhere that day is placed by their most recent placement (so an editor can still
+/// correct the records of someone who has left).
+pub async fn person_locality(
+    conn: &impl ConnectionTrait,
+    person_id: i64,
+    day: chrono::NaiveDate,
+    latest_if_none: bool,
+) -> Result<Option<Code>> {
+    let backend = conn.get_database_backend();
+    let row = conn
+        .query_one_raw(stmt(
+            backend,
+            "SELECT u.locality_code FROM placements p JOIN units u ON u.id = p.unit_id \
+             WHERE p.person_id = ? AND p.valid_from <= ? AND (p.valid_until IS NULL OR p.valid_until > ?)",
+            vec![person_id.into(), day.into(), day.into()],
+        ))
+        .await?;
+    let row = match row {
+        Some(row) => Some(row),
+        None if latest_if_none => {
+            conn.query_one_raw(stmt(
+                backend,
+                "SELECT u.locality_code FROM placements p JOIN units u ON u.id = p.unit_id \
+                 WHERE p.person_id = ? ORDER BY p.valid_from DESC LIMIT 1",
+                vec![person_id.into()],
+            ))
+            .await?
+        }
+        None => None,
+    };
+    row.map(|r| Ok(Code::from_db(r.try_get::<String>("", "locality_code")?))).transpose()
+}
+
+/// The locality of a unit, if the unit exists.
+pub async fn unit_locality(conn: &impl ConnectionTrait, unit_id: i64) -> Result<Option<Code>> {
+    let row = conn
+        .query_one_raw(stmt(
+            conn.get_database_backend(),
+            "SELECT locality_code FROM units WHERE id = ?",
+            vec![unit_id.into()],
+        ))
+        .await?;
+    row.map(|r| Ok(Code::from_db(r.try_get::<String>("", "locality_code")?))).transpose()
+}
