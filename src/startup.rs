@@ -24,6 +24,14 @@ use crate::{
         FILE_DESCRIPTOR_SET,
         locality::LocalityApi,
         pb::locality_service_server::{LocalityServiceServer, SERVICE_NAME as LOCALITY_SERVICE},
+        pb::person_service_server::{PersonServiceServer, SERVICE_NAME as PERSON_SERVICE},
+        pb::scale_service_server::{SERVICE_NAME as SCALE_SERVICE, ScaleServiceServer},
+        pb::standard_service_server::{SERVICE_NAME as STANDARD_SERVICE, StandardServiceServer},
+        pb::unit_service_server::{SERVICE_NAME as UNIT_SERVICE, UnitServiceServer},
+        person::PersonApi,
+        scale::ScaleApi,
+        standard::StandardApi,
+        unit::UnitApi,
     },
     store,
 };
@@ -97,7 +105,24 @@ impl Application {
         let localities = InterceptedService::new(
             LocalityServiceServer::new(LocalityApi::new(db.clone()))
                 .max_decoding_message_size(config.max_message_bytes),
-            interceptor,
+            interceptor.clone(),
+        );
+        let units = InterceptedService::new(
+            UnitServiceServer::new(UnitApi::new(db.clone())).max_decoding_message_size(config.max_message_bytes),
+            interceptor.clone(),
+        );
+        let scales = InterceptedService::new(
+            ScaleServiceServer::new(ScaleApi::new(db.clone())).max_decoding_message_size(config.max_message_bytes),
+            interceptor.clone(),
+        );
+        let people = InterceptedService::new(
+            PersonServiceServer::new(PersonApi::new(db.clone())).max_decoding_message_size(config.max_message_bytes),
+            interceptor.clone(),
+        );
+        let standards = InterceptedService::new(
+            StandardServiceServer::new(StandardApi::new(db.clone()))
+                .max_decoding_message_size(config.max_message_bytes),
+            interceptor.clone(),
         );
 
         let cors = cors_layer(&config.cors_allowed_origins);
@@ -118,6 +143,10 @@ impl Application {
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
             .add_service(localities)
+            .add_service(units)
+            .add_service(scales)
+            .add_service(standards)
+            .add_service(people)
             .serve_with_incoming_shutdown(tonic::transport::server::TcpIncoming::from(listener), shutdown)
             .await;
         probe.abort();
@@ -168,7 +197,7 @@ async fn probe_health(db: DatabaseConnection, reporter: HealthReporter, interval
             if status == ServingStatus::NotServing {
                 warn!("database unreachable: reporting NOT_SERVING");
             }
-            for service in ["", LOCALITY_SERVICE] {
+            for service in ["", LOCALITY_SERVICE, UNIT_SERVICE, SCALE_SERVICE, STANDARD_SERVICE, PERSON_SERVICE] {
                 reporter.set_service_status(service, status).await;
             }
             last = Some(status);

@@ -52,7 +52,7 @@ pub fn tier(value: i32) -> Result<Tier, String> {
     }
 }
 
-fn tier_to_pb(value: Tier) -> pb::LocalityTier {
+pub fn tier_to_pb(value: Tier) -> pb::LocalityTier {
     match value {
         Tier::Province => pb::LocalityTier::Province,
         Tier::District => pb::LocalityTier::District,

@@ -53,8 +53,16 @@ impl Violations {
     }
 
     /// INVALID_ARGUMENT with every violation, if there is any.
+    ///
+    /// (See also `From<Vec<Violation>>`.)
     pub fn finish(self) -> Result<()> {
         if self.0.is_empty() { Ok(()) } else { Err(Error::InvalidArgument(self.0)) }
+    }
+}
+
+impl From<Vec<Violation>> for Violations {
+    fn from(violations: Vec<Violation>) -> Self {
+        Self(violations)
     }
 }
 

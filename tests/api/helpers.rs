@@ -39,6 +39,11 @@ impl Interceptor for Bearer {
     }
 }
 
+/// An interceptor presenting `token` (or none), for clients of any service.
+pub fn bearer(token: Option<String>) -> Bearer {
+    Bearer(token.map(|t| format!("Bearer {t}").parse().expect("ascii token")))
+}
+
 /// A LocalityService client with a fixed token.
 pub type LocalityClient = LocalityServiceClient<InterceptedService<Channel, Bearer>>;
 
@@ -163,13 +168,22 @@ impl TestApp {
     /// Every row of every table, as text, in a stable order: equal snapshots mean an
     /// unchanged database.
     pub async fn snapshot(&self) -> Vec<String> {
-        let tables: [(&str, &[&str]); 6] = [
+        let tables: [(&str, &[&str]); 15] = [
             ("localities", &["code", "tier", "revision", "update_time"]),
             ("locality_versions", &["code", "valid_from", "valid_until", "name", "name_folded", "kind", "parent_code"]),
             ("locality_tags", &["code", "tag"]),
             ("locality_links", &["predecessor_code", "successor_code", "kind", "effective_date"]),
             ("request_log", &["method", "request_id", "fingerprint", "resource"]),
             ("audit_log", &["id", "subject", "method", "resource"]),
+            ("units", &["id", "locality_code", "name", "sector", "kind", "valid_from", "valid_until", "revision"]),
+            ("scale_levels", &["scale_code", "code", "rank", "name", "english_name"]),
+            ("people", &["id", "full_name", "birth_date", "category", "employed_from", "employed_until", "revision"]),
+            ("placements", &["id", "person_id", "unit_id", "post_title", "valid_from", "valid_until", "revision"]),
+            ("qualifications", &["id", "person_id", "scale_code", "level_code", "awarded_on", "revision"]),
+            ("evaluations", &["person_id", "year", "rating", "revision"]),
+            ("disciplines", &["id", "person_id", "sanction", "decided_on", "revision"]),
+            ("standards", &["id", "name", "effective_from", "effective_until", "revision"]),
+            ("standard_minimums", &["standard_id", "scale_code", "level_code"]),
         ];
         let backend = self.db.get_database_backend();
         let mut rows = Vec::new();

@@ -7,7 +7,11 @@
 mod deadline;
 mod helpers;
 mod localities;
+mod people;
 mod platform;
 mod reorganize;
+mod scales;
 mod scope;
+mod standards;
+mod units;
 mod validation;
