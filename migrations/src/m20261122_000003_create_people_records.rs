@@ -174,9 +174,12 @@ async fn index(
     manager.create_index(index.to_owned()).await
 }
 
-/// The seeded scales: (code, Vietnamese name, English name, levels (code, rank, Vietnamese, English)).
-/// Equal ranks are equivalent levels.
-const SCALES: &[(&str, &str, &str, &[(&str, i32, &str, &str)])] = &[
+/// A seeded level: code, rank, Vietnamese label, English label.
+type SeedLevel = (&'static str, i32, &'static str, &'static str);
+
+/// The seeded scales: code, Vietnamese name, English name, levels. Equal ranks are
+/// equivalent levels.
+const SCALES: &[(&str, &str, &str, &[SeedLevel])] = &[
     (
         "professional",
         "Trình độ chuyên môn",

@@ -219,10 +219,10 @@ pub fn check_placement(placement: &PlacementFields, person: &PersonFields, path:
     if placement.valid_from < person.employed_from {
         violations.push(Violation::new(at("valid_from"), "is before the person's employment began"));
     }
-    if let Some(end) = person.employed_until {
-        if placement.valid_until.is_none_or(|until| until > end) {
-            violations.push(Violation::new(at("valid_until"), format!("must end by the end of employment, {end}")));
-        }
+    if let Some(end) = person.employed_until
+        && placement.valid_until.is_none_or(|until| until > end)
+    {
+        violations.push(Violation::new(at("valid_until"), format!("must end by the end of employment, {end}")));
     }
     violations
 }

@@ -149,7 +149,7 @@ impl Applicability {
 pub struct PostFacts {
     /// Tier of the unit's locality on the date; `None` if the locality was not in force.
     pub tier: Option<Tier>,
-    /// The person's category; `None` if it is not one this service knows.
+    /// The person's category; `None` matches only standards for every category.
     pub category: Option<Category>,
     /// Whether the post is a leader post.
     pub leader: bool,

@@ -90,8 +90,9 @@ pub fn parse_id(name: &str, collection: &str) -> Result<i64, String> {
     }
     name.strip_prefix(collection)
         .and_then(|rest| rest.strip_prefix('/'))
+        .filter(|id| id.bytes().all(|b| b.is_ascii_digit()) && !id.starts_with('0'))
         .and_then(|id| id.parse::<i64>().ok())
-        .filter(|id| *id > 0 && !name.ends_with('+'))
+        .filter(|id| *id > 0)
         .ok_or_else(|| format!("`{name}` is not a name of the form `{collection}/{{id}}` with a positive integer id"))
 }
 
@@ -144,6 +145,8 @@ mod tests {
         assert!(parse_id("units/x", "units").is_err());
         assert!(parse_id("people/42", "units").is_err());
         assert!(parse_id("units42", "units").is_err());
+        assert!(parse_id("units/+5", "units").is_err());
+        assert!(parse_id("units/007", "units").is_err());
         assert!(parse_id("", "units").is_err());
     }
 

@@ -73,12 +73,7 @@ fn optional_tier(value: i32) -> Result<Option<Tier>, String> {
 }
 
 fn tier_to_pb(value: Option<Tier>) -> pb::LocalityTier {
-    match value {
-        None => pb::LocalityTier::Unspecified,
-        Some(Tier::Province) => pb::LocalityTier::Province,
-        Some(Tier::District) => pb::LocalityTier::District,
-        Some(Tier::Commune) => pb::LocalityTier::Commune,
-    }
+    value.map_or(pb::LocalityTier::Unspecified, convert::tier_to_pb)
 }
 
 fn optional_category(value: i32) -> Result<Option<Category>, String> {

@@ -381,9 +381,12 @@ pub async fn allocate_ids(txn: &DatabaseTransaction, table: &str, n: usize) -> R
             rows.iter().map(|r| Ok(r.try_get::<i64>("", "id")?)).collect()
         }
         backend => {
-            let row = txn
-                .query_one_raw(stmt(backend, &format!("SELECT COALESCE(MAX(id), 0) AS id FROM {table}"), vec![]))
-                .await?;
+            // AUTOINCREMENT never reuses the id of a deleted row: neither may we.
+            let sql = format!(
+                "SELECT MAX(COALESCE((SELECT MAX(id) FROM {table}), 0), \
+                 COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '{table}'), 0)) AS id"
+            );
+            let row = txn.query_one_raw(stmt(backend, &sql, vec![])).await?;
             let max: i64 = match row {
                 Some(row) => row.try_get("", "id")?,
                 None => 0,
