@@ -436,6 +436,54 @@ pub async fn coverage_issues(conn: &impl ConnectionTrait, codes: &BTreeSet<Code>
         .collect())
 }
 
+/// Units of `codes` whose period no longer lies within a version of their locality:
+/// (unit id, unit period, locality).
+pub async fn unit_coverage_issues(
+    conn: &impl ConnectionTrait,
+    codes: &BTreeSet<Code>,
+) -> Result<Vec<(i64, NaiveDate, Option<NaiveDate>, Code)>> {
+    if codes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let backend = conn.get_database_backend();
+    let list: Vec<Code> = codes.iter().cloned().collect();
+    let marks = placeholders(list.len());
+    let units = conn
+        .query_all_raw(stmt(
+            backend,
+            &format!("SELECT id, locality_code, valid_from, valid_until FROM units WHERE locality_code IN ({marks})"),
+            code_values(&list),
+        ))
+        .await?;
+    if units.is_empty() {
+        return Ok(Vec::new());
+    }
+    let versions = conn
+        .query_all_raw(stmt(
+            backend,
+            &format!("SELECT code, valid_from, valid_until FROM locality_versions WHERE code IN ({marks})"),
+            code_values(&list),
+        ))
+        .await?;
+    let mut periods: BTreeMap<Code, Vec<(NaiveDate, Option<NaiveDate>)>> = BTreeMap::new();
+    for row in &versions {
+        periods
+            .entry(code_at(row, "code")?)
+            .or_default()
+            .push((row.try_get("", "valid_from")?, row.try_get("", "valid_until")?));
+    }
+    let mut issues = Vec::new();
+    for row in &units {
+        let locality = code_at(row, "locality_code")?;
+        let from: NaiveDate = row.try_get("", "valid_from")?;
+        let until: Option<NaiveDate> = row.try_get("", "valid_until")?;
+        if !periods.get(&locality).is_some_and(|p| covers(p, from, until)) {
+            issues.push((row.try_get("", "id")?, from, until, locality));
+        }
+    }
+    Ok(issues)
+}
+
 /// How many versions of other localities name `code` as parent, and how many
 /// succession links involve it.
 pub async fn reference_counts(conn: &impl ConnectionTrait, code: &Code) -> Result<(i64, i64)> {

@@ -10,7 +10,10 @@ use serde_json::json;
 
 use super::{
     audit, begin_write,
-    locality::{CoverageIssue, LocalityRecord, coverage_issues, existing, load, load_one, reference_counts},
+    locality::{
+        CoverageIssue, LocalityRecord, coverage_issues, existing, load, load_one, reference_counts,
+        unit_coverage_issues,
+    },
     placeholders, stmt,
 };
 use crate::{
@@ -198,6 +201,22 @@ fn split_issues(
     (own, others)
 }
 
+/// Rule violations for units left outside their locality's versions.
+async fn stranded_units(txn: &DatabaseTransaction, codes: &BTreeSet<Code>) -> Result<Vec<RuleViolation>> {
+    Ok(unit_coverage_issues(txn, codes)
+        .await?
+        .into_iter()
+        .map(|(id, from, until, locality)| RuleViolation {
+            subject: format!("units/{id}"),
+            description: format!(
+                "its period {} would not lie within a version of its locality {}; end or move the unit first",
+                period(from, until),
+                locality.name()
+            ),
+        })
+        .collect())
+}
+
 fn orphan(issue: &CoverageIssue) -> RuleViolation {
     RuleViolation {
         subject: issue.child.name(),
@@ -294,6 +313,8 @@ pub async fn update(
         if !own.is_empty() {
             return Err(Error::InvalidArgument(own));
         }
+        let mut others = others;
+        others.extend(stranded_units(&txn, &BTreeSet::from([code.clone()])).await?);
         if !others.is_empty() {
             return Err(Error::FailedPrecondition(others));
         }
@@ -548,8 +569,10 @@ pub async fn reorganize(
 
     let touched = reorg.touched();
     let issues = coverage_issues(&txn, &touched).await?;
-    if !issues.is_empty() {
-        return Err(Error::FailedPrecondition(issues.iter().map(orphan).collect()));
+    let mut rules: Vec<RuleViolation> = issues.iter().map(orphan).collect();
+    rules.extend(stranded_units(&txn, &touched).await?);
+    if !rules.is_empty() {
+        return Err(Error::FailedPrecondition(rules));
     }
     let mut changed = touched.clone();
     changed.extend(reorg.links.iter().flat_map(|(p, s, _)| [p.clone(), s.clone()]));

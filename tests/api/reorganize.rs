@@ -181,3 +181,41 @@ async fn the_demo_tree_rolls_up_along_each_date() {
     assert_eq!(count(&after, pb::LocalityTier::Commune), 6);
     assert!(after.iter().all(|l| l.parent == "localities/01"));
 }
+
+#[tokio::test]
+async fn a_reorganisation_that_would_strand_a_unit_changes_nothing() {
+    use hrplan::{auth::Role, grpc::pb::unit_service_client::UnitServiceClient};
+
+    let app = spawn_app().await;
+    let mut client = app.admin();
+    seed_dien_bien(&mut client).await;
+    let mut units = UnitServiceClient::with_interceptor(
+        app.channel.clone(),
+        crate::helpers::bearer(Some(crate::helpers::token(&["*"], &[Role::Admin]))),
+    );
+    let unit = units
+        .create_unit(pb::CreateUnitRequest {
+            unit: Some(pb::Unit {
+                display_name: "Ủy ban nhân dân phường Noong Bua".into(),
+                locality: "localities/03124".into(),
+                sector: pb::Sector::StateAdministration.into(),
+                kind: pb::UnitKind::PeoplesCommittee.into(),
+                valid_from: Some(date(2020, 1, 1)),
+                valid_until: None,
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .expect("unit")
+        .into_inner()
+        .unit
+        .expect("unit");
+    let before = app.snapshot().await;
+
+    let status = client.reorganize(merger()).await.expect_err("the ward's committee outlives the ward");
+
+    assert_eq!(status.code(), Code::FailedPrecondition);
+    assert!(status.message().contains(&unit.name), "{}", status.message());
+    assert_eq!(app.snapshot().await, before);
+}
