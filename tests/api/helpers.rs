@@ -160,9 +160,10 @@ impl TestApp {
         self.localities_as(Some(token(localities, &[Role::Editor])))
     }
 
-    /// Loads the demo tree (provinces 01, 11, 20; the 2025 reorganisation).
+    /// Loads the demo tree (provinces 01, 11, 20; the 2025 reorganisation), without
+    /// the demo workforce.
     pub async fn load_demo(&self) {
-        assert!(hrplan::demo::load(&self.db).await.expect("loading the demo"));
+        assert!(hrplan::demo::load_tree(&self.db).await.expect("loading the demo tree"));
     }
 
     /// Every row of every table, as text, in a stable order: equal snapshots mean an

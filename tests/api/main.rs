@@ -12,6 +12,7 @@ mod platform;
 mod reorganize;
 mod scales;
 mod scope;
+mod scope_records;
 mod standards;
 mod units;
 mod validation;

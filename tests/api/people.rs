@@ -573,3 +573,23 @@ async fn disciplines_are_recorded_and_listed() {
     );
     assert_eq!(app.snapshot().await, before);
 }
+
+#[tokio::test]
+async fn the_demo_workforce_moves_to_the_merged_communes_on_2025_07_01() {
+    let app = spawn_app().await;
+    assert!(hrplan::demo::load(&app.db).await.expect("loading the whole demo"));
+    let mut client = admin(&app);
+    for province in ["localities/01", "localities/11", "localities/20"] {
+        let before = search(&mut client, province, date(2025, 6, 30)).await;
+        let after = search(&mut client, province, date(2025, 7, 1)).await;
+        assert!(!before.is_empty() && !after.is_empty(), "{province}: {} then {}", before.len(), after.len());
+    }
+    // On 2025-07-01 nobody is placed in a district or in an ended commune of Điện Biên.
+    let ended = search(&mut client, "localities/094", date(2025, 7, 1)).await;
+    assert!(ended.is_empty());
+    let merged = search(&mut client, "localities/03334", date(2025, 7, 1)).await;
+    let thanh_xuong = search(&mut client, "localities/03334", date(2025, 6, 30)).await;
+    let noong_bua = search(&mut client, "localities/03124", date(2025, 6, 30)).await;
+    assert!(merged.len() > thanh_xuong.len(), "Phường Mường Thanh gains the staff of the wards merged into it");
+    assert!(noong_bua.iter().any(|p| merged.contains(p)), "staff of Noong Bua move to Mường Thanh");
+}

@@ -1,5 +1,8 @@
-//! The demo locality tree (`hrplan serve --demo`), loaded through the same writes as
-//! the API so that it obeys the same rules. The data lives in `data/demo-localities.json`.
+//! The demo data (`hrplan serve --demo`): the locality tree, loaded through the same
+//! writes as the API so that it obeys the same rules, then units and people
+//! ([`people`]). The data lives in `data/demo-localities.json` and `data/demo-people.json`.
+
+pub mod people;
 
 use std::collections::BTreeSet;
 
@@ -20,7 +23,7 @@ use crate::{
     },
 };
 
-const DEMO: &str = include_str!("../data/demo-localities.json");
+const DEMO: &str = include_str!("../../data/demo-localities.json");
 
 #[derive(Deserialize)]
 struct Demo {
@@ -64,9 +67,27 @@ fn kind(value: &str) -> anyhow::Result<Kind> {
     Kind::from_db(value).with_context(|| format!("demo kind {value}"))
 }
 
-/// Loads the demo tree unless the database already holds localities. Returns whether
-/// it loaded.
+/// Loads the demo tree unless the database already holds localities, then the demo
+/// workforce unless it holds people. Returns whether the tree was loaded.
 pub async fn load(db: &DatabaseConnection) -> anyhow::Result<bool> {
+    let loaded = load_tree(db).await?;
+    let ctx = demo_context();
+    let people = people::load(db, &ctx).await?;
+    if people > 0 {
+        tracing::info!(people, "loaded the demo workforce");
+    }
+    Ok(loaded)
+}
+
+fn demo_context() -> RequestContext {
+    RequestContext {
+        principal: Principal { subject: "demo-loader".to_owned(), ..Principal::development() },
+        deadline: None,
+    }
+}
+
+/// Loads the demo tree unless the database already holds localities.
+pub async fn load_tree(db: &DatabaseConnection) -> anyhow::Result<bool> {
     let row = db
         .query_one_raw(store::stmt(db.get_database_backend(), "SELECT COUNT(*) AS n FROM localities", vec![]))
         .await?;
