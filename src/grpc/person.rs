@@ -667,6 +667,43 @@ impl PersonApi {
     }
 }
 
+/// The resource an earlier request with the same identifier created, if any; a reuse of
+/// the identifier for another request is INVALID_ARGUMENT.
+async fn replayed(db: &DatabaseConnection, method: &str, idem: Option<&(String, String)>) -> Result<Option<String>> {
+    let Some((request_id, fingerprint)) = idem else { return Ok(None) };
+    match audit::find_request(db, method, request_id).await? {
+        Some(seen) if &seen.fingerprint == fingerprint => Ok(Some(seen.resource)),
+        Some(_) => Err(Error::invalid("request_id", "was already used for a different request")),
+        None => Ok(None),
+    }
+}
+
+/// Remembers a create request's identifier with the resource it made.
+async fn remember(
+    txn: &sea_orm::DatabaseTransaction,
+    method: &str,
+    idem: Option<&(String, String)>,
+    resource: &str,
+) -> Result<()> {
+    match idem {
+        Some((request_id, fingerprint)) => {
+            audit::remember_request(txn, method, request_id, fingerprint, resource).await
+        }
+        None => Ok(()),
+    }
+}
+
+/// The request identifier and body digest of a create request.
+fn idempotency<M: prost::Message + Clone>(
+    request_id: Option<String>,
+    request: &M,
+    clear: impl FnOnce(&mut M),
+) -> Option<(String, String)> {
+    let mut body = request.clone();
+    clear(&mut body);
+    request_id.map(|r| (r, fingerprint(&body)))
+}
+
 fn required<T>(value: Option<T>, field: &str) -> Result<T> {
     value.ok_or_else(|| Error::invalid(field, "is required"))
 }
@@ -1037,15 +1074,23 @@ impl PersonService for PersonApi {
                 None
             }
         };
-        v.check("request_id", request_id(&req.request_id));
+        let rid = v.check("request_id", request_id(&req.request_id)).flatten();
         v.finish()?;
         let person =
             person_for(&self.db, &ctx.principal, required(person_id, "parent")?, today(), PersonAccess::Write).await?;
+        let idem = idempotency(rid, &req, |r| r.request_id.clear());
+        if let Some(name) = replayed(&self.db, "CreatePlacement", idem.as_ref()).await? {
+            let (person_id, id) = parse_child(&name, "placements").map_err(Error::internal)?;
+            let row = people::placement(&self.db, person_id, id).await?.ok_or_else(|| Error::NotFound(name))?;
+            return Ok(Response::new(pb::CreatePlacementResponse { placement: Some(placement_to_pb(&row)) }));
+        }
         let fields = required(fields, "placement")?;
         self.check_new_placement(&ctx.principal, &person, &fields, None, "placement").await?;
         let name = person_name(person.id);
         let id = write_txn!(&self.db, ctx, "CreatePlacement", name, |txn| {
-            people::insert_placement(&txn, person.id, &fields).await?
+            let id = people::insert_placement(&txn, person.id, &fields).await?;
+            remember(&txn, "CreatePlacement", idem.as_ref(), &format!("people/{}/placements/{id}", person.id)).await?;
+            id
         });
         let row = people::placement(&self.db, person.id, id)
             .await?
@@ -1181,16 +1226,27 @@ impl PersonService for PersonApi {
                 None
             }
         };
-        v.check("request_id", request_id(&req.request_id));
+        let rid = v.check("request_id", request_id(&req.request_id)).flatten();
         v.finish()?;
         let person =
             person_for(&self.db, &ctx.principal, required(person_id, "parent")?, today(), PersonAccess::Write).await?;
+        let idem = idempotency(rid, &req, |r| r.request_id.clear());
+        if let Some(name) = replayed(&self.db, "CreateQualification", idem.as_ref()).await? {
+            let (person_id, id) = parse_child(&name, "qualifications").map_err(Error::internal)?;
+            let row = people::qualification(&self.db, person_id, id).await?.ok_or_else(|| Error::NotFound(name))?;
+            return Ok(Response::new(pb::CreateQualificationResponse {
+                qualification: Some(qualification_to_pb(&row)),
+            }));
+        }
         let fields = required(fields, "qualification")?;
         Violations::from(check_qualification(&fields, person.fields.birth_date, "qualification", today())).finish()?;
         self.check_level(&fields, "qualification").await?;
         let name = person_name(person.id);
         let id = write_txn!(&self.db, ctx, "CreateQualification", name, |txn| {
-            people::insert_qualification(&txn, person.id, &fields).await?
+            let id = people::insert_qualification(&txn, person.id, &fields).await?;
+            remember(&txn, "CreateQualification", idem.as_ref(), &format!("people/{}/qualifications/{id}", person.id))
+                .await?;
+            id
         });
         let row = people::qualification(&self.db, person.id, id)
             .await?
@@ -1324,10 +1380,17 @@ impl PersonService for PersonApi {
             v.add("evaluation", "is required");
         }
         let rating = v.check("evaluation.rating", rating(given.rating));
-        v.check("request_id", request_id(&req.request_id));
+        let rid = v.check("request_id", request_id(&req.request_id)).flatten();
         v.finish()?;
         let person =
             person_for(&self.db, &ctx.principal, required(person_id, "parent")?, today(), PersonAccess::Write).await?;
+        let idem = idempotency(rid, &req, |r| r.request_id.clear());
+        if let Some(name) = replayed(&self.db, "CreateEvaluation", idem.as_ref()).await? {
+            let (person_id, year) = parse_child(&name, "evaluations").map_err(Error::internal)?;
+            let year = i32::try_from(year).map_err(Error::internal)?;
+            let row = people::evaluation(&self.db, person_id, year).await?.ok_or_else(|| Error::NotFound(name))?;
+            return Ok(Response::new(pb::CreateEvaluationResponse { evaluation: Some(evaluation_to_pb(&row)) }));
+        }
         Violations::from(check_evaluation_year(given.year, person.fields.birth_date, "evaluation", today()))
             .finish()?;
         let name = format!("people/{}/evaluations/{}", person.id, given.year);
@@ -1336,7 +1399,8 @@ impl PersonService for PersonApi {
         }
         let rating = required(rating, "evaluation.rating")?;
         write_txn!(&self.db, ctx, "CreateEvaluation", name, |txn| {
-            people::insert_evaluation(&txn, person.id, given.year, rating).await?
+            people::insert_evaluation(&txn, person.id, given.year, rating).await?;
+            remember(&txn, "CreateEvaluation", idem.as_ref(), &name).await?;
         });
         let row = people::evaluation(&self.db, person.id, given.year)
             .await?
@@ -1451,14 +1515,23 @@ impl PersonService for PersonApi {
             v.add("discipline", "is required");
         }
         let fields = discipline_fields(&mut v, &given, "discipline");
-        v.check("request_id", request_id(&req.request_id));
+        let rid = v.check("request_id", request_id(&req.request_id)).flatten();
         v.finish()?;
         let person =
             person_for(&self.db, &ctx.principal, required(person_id, "parent")?, today(), PersonAccess::Write).await?;
+        let idem = idempotency(rid, &req, |r| r.request_id.clear());
+        if let Some(name) = replayed(&self.db, "CreateDiscipline", idem.as_ref()).await? {
+            let (person_id, id) = parse_child(&name, "disciplines").map_err(Error::internal)?;
+            let row = people::discipline(&self.db, person_id, id).await?.ok_or_else(|| Error::NotFound(name))?;
+            return Ok(Response::new(pb::CreateDisciplineResponse { discipline: Some(discipline_to_pb(&row)) }));
+        }
         let (sanction, decided_on, number, reason) = required(fields, "discipline")?;
         let name = person_name(person.id);
         let id = write_txn!(&self.db, ctx, "CreateDiscipline", name, |txn| {
-            people::insert_discipline(&txn, person.id, sanction, decided_on, &number, &reason).await?
+            let id = people::insert_discipline(&txn, person.id, sanction, decided_on, &number, &reason).await?;
+            remember(&txn, "CreateDiscipline", idem.as_ref(), &format!("people/{}/disciplines/{id}", person.id))
+                .await?;
+            id
         });
         let row = people::discipline(&self.db, person.id, id)
             .await?

@@ -593,3 +593,45 @@ async fn the_demo_workforce_moves_to_the_merged_communes_on_2025_07_01() {
     assert!(merged.len() > thanh_xuong.len(), "Phường Mường Thanh gains the staff of the wards merged into it");
     assert!(noong_bua.iter().any(|p| merged.contains(p)), "staff of Noong Bua move to Mường Thanh");
 }
+
+#[tokio::test]
+async fn retried_creates_of_records_return_the_first_result() {
+    let app = spawn_app().await;
+    app.load_demo().await;
+    let office = unit(&app, "localities/06463", "Ủy ban nhân dân xã Chi Lăng", date(2020, 1, 1), None).await;
+    let mut client = admin(&app);
+    let mut r = record(&office, 8);
+    r.placements[0].valid_until = Some(date(2023, 1, 1));
+    r.evaluations.clear();
+    let created = client
+        .create_person(pb::CreatePersonRequest { record: Some(r), request_id: String::new() })
+        .await
+        .expect("create")
+        .into_inner()
+        .person
+        .expect("person");
+    let placement_request = pb::CreatePlacementRequest {
+        parent: created.name.clone(),
+        placement: Some(placement(&office, "Phó Chủ tịch Ủy ban nhân dân", date(2023, 1, 1), None)),
+        request_id: "7d6a3c52-placement".into(),
+    };
+    let first = client.create_placement(placement_request.clone()).await.expect("first").into_inner();
+    let evaluation_request = pb::CreateEvaluationRequest {
+        parent: created.name.clone(),
+        evaluation: Some(pb::Evaluation { year: 2023, rating: pb::Rating::Good.into(), ..Default::default() }),
+        request_id: "7d6a3c52-evaluation".into(),
+    };
+    let first_evaluation = client.create_evaluation(evaluation_request.clone()).await.expect("first").into_inner();
+    let before = app.snapshot().await;
+
+    let again = client.create_placement(placement_request.clone()).await.expect("retry").into_inner();
+    let again_evaluation = client.create_evaluation(evaluation_request).await.expect("retry").into_inner();
+
+    assert_eq!(first, again);
+    assert_eq!(first_evaluation, again_evaluation);
+    assert_eq!(app.snapshot().await, before);
+    let mut other = placement_request;
+    other.placement.as_mut().expect("placement").post_title = "Chủ tịch Ủy ban nhân dân".into();
+    assert_eq!(code_of(client.create_placement(other).await), Code::InvalidArgument);
+    assert_eq!(app.snapshot().await, before);
+}
