@@ -513,7 +513,9 @@ fn search_spec(
     as_of: Option<&pb::Date>,
     words: &str,
     filter: &str,
+    order_by: &str,
 ) -> SearchSpec {
+    let (by_name, descending) = v.check("order_by", parse_people_order(order_by)).unwrap_or((false, false));
     let locality_code = v.check("locality", convert::optional_locality(locality)).flatten();
     let as_of = v.check("as_of", convert::optional_date(as_of)).flatten().unwrap_or_else(today);
     let conditions = v.check("filter", parse_people_filter(filter)).unwrap_or_default();
@@ -522,16 +524,40 @@ fn search_spec(
     }
     let date = as_of.to_string();
     SearchSpec {
-        fingerprint: page::fingerprint(&[locality, &date, words, filter]),
+        fingerprint: page::fingerprint(&[locality, &date, words, filter, order_by]),
         query: PeopleQuery {
             as_of,
             locality: locality_code,
             scope: scope_roots(principal),
             words: fold(words).split_whitespace().map(str::to_owned).collect(),
             conditions,
+            by_name,
+            descending,
             after: None,
             limit: None,
         },
+    }
+}
+
+/// Parses `name` or `full_name`, each optionally followed by `asc` or `desc`: (by
+/// name, descending).
+fn parse_people_order(order_by: &str) -> Result<(bool, bool), String> {
+    let words: Vec<&str> = order_by.split_whitespace().collect();
+    let (field, direction) = match words.as_slice() {
+        [] => return Ok((false, false)),
+        [field] => (*field, "asc"),
+        [field, direction] => (*field, *direction),
+        _ => return Err(format!("cannot read `{order_by}`; expected `name` or `full_name`, optionally `desc`")),
+    };
+    let by_name = match field {
+        "name" => false,
+        "full_name" => true,
+        other => return Err(format!("cannot order by `{other}`; expected `name` or `full_name`")),
+    };
+    match direction {
+        "asc" => Ok((by_name, false)),
+        "desc" => Ok((by_name, true)),
+        other => Err(format!("unknown direction `{other}`; expected `asc` or `desc`")),
     }
 }
 
@@ -824,24 +850,41 @@ impl PersonService for PersonApi {
         let ctx = RequestContext::of(&request)?;
         let req = request.into_inner();
         let mut v = Violations::new();
-        let mut spec = search_spec(&mut v, &ctx.principal, &req.locality, req.as_of.as_ref(), &req.query, &req.filter);
+        let mut spec = search_spec(
+            &mut v,
+            &ctx.principal,
+            &req.locality,
+            req.as_of.as_ref(),
+            &req.query,
+            &req.filter,
+            &req.order_by,
+        );
         let limit = v.check("page_size", page::page_size(req.page_size)).unwrap_or(page::DEFAULT_PAGE_SIZE);
-        spec.query.after = page_after(&mut v, &req.page_token, &spec.fingerprint);
+        spec.query.after =
+            v.check("page_token", page::decode(&req.page_token, &spec.fingerprint)).flatten().and_then(|key| match key
+                .as_slice()
+            {
+                [id] => id.parse().ok().map(|id| (id, None)),
+                [id, name] => id.parse().ok().map(|id| (id, Some(name.clone()))),
+                _ => None,
+            });
         spec.query.limit = Some(limit);
         v.finish()?;
         personal_reader(&ctx.principal)?;
         if let Some(locality) = &spec.query.locality {
             authorize(&self.db, &ctx.principal, locality, Access::Read).await?;
         }
-        let (ids, more) = people::search(&self.db, &spec.query).await?;
+        let found = people::search(&self.db, &spec.query).await?;
+        let ids = found.ids;
         let persons = people::load_people(&self.db, &ids).await?;
         let placements = people::by_person(&people::placements_of(&self.db, &ids).await?, |p| p.person_id);
         let none = Vec::new();
         let people_pb: Vec<pb::Person> =
             persons.iter().map(|p| person_to_pb(p, placements.get(&p.id).unwrap_or(&none), spec.query.as_of)).collect();
-        let next_page_token = match (more, ids.last()) {
-            (true, Some(last)) => page::encode(&spec.fingerprint, vec![last.to_string()]),
-            _ => String::new(),
+        let next_page_token = match found.next_after {
+            Some((id, Some(name))) => page::encode(&spec.fingerprint, vec![id.to_string(), name]),
+            Some((id, None)) => page::encode(&spec.fingerprint, vec![id.to_string()]),
+            None => String::new(),
         };
         Ok(Response::new(pb::SearchPeopleResponse { people: people_pb, next_page_token }))
     }
@@ -1017,7 +1060,7 @@ impl PersonService for PersonApi {
         let ctx = RequestContext::of(&request)?;
         let req = request.into_inner();
         let mut v = Violations::new();
-        let spec = search_spec(&mut v, &ctx.principal, &req.locality, req.as_of.as_ref(), &req.query, &req.filter);
+        let spec = search_spec(&mut v, &ctx.principal, &req.locality, req.as_of.as_ref(), &req.query, &req.filter, "");
         v.finish()?;
         personal_reader(&ctx.principal)?;
         if let Some(locality) = &spec.query.locality {
@@ -1036,8 +1079,7 @@ impl PersonService for PersonApi {
                         return;
                     }
                 };
-                let (ids, more) = batch;
-                match records_of(&db, &ids, query.as_of).await {
+                match records_of(&db, &batch.ids, query.as_of).await {
                     Ok(records) => {
                         for record in records {
                             if tx.send(Ok(pb::ExportPeopleResponse { record: Some(record) })).await.is_err() {
@@ -1050,9 +1092,9 @@ impl PersonService for PersonApi {
                         return;
                     }
                 }
-                match (more, ids.last()) {
-                    (true, Some(last)) => query.after = Some(*last),
-                    _ => return,
+                match batch.next_after {
+                    Some(after) => query.after = Some(after),
+                    None => return,
                 }
             }
         });

@@ -666,14 +666,18 @@ pub struct PeopleQuery {
     pub words: Vec<String>,
     /// Filter conditions.
     pub conditions: Vec<PeopleCondition>,
-    /// Resume after this id.
-    pub after: Option<i64>,
+    /// Order by folded full name (then id) instead of id.
+    pub by_name: bool,
+    /// Descending order.
+    pub descending: bool,
+    /// Resume after this key: the id, and the folded name when ordering by name.
+    pub after: Option<(i64, Option<String>)>,
     /// Page size (`None`: everything, for exports).
     pub limit: Option<u64>,
 }
 
-/// Finds people; returns their ids in order and whether more follow.
-pub async fn search(conn: &impl ConnectionTrait, query: &PeopleQuery) -> Result<(Vec<i64>, bool)> {
+/// Finds people, one page at a time.
+pub async fn search(conn: &impl ConnectionTrait, query: &PeopleQuery) -> Result<SearchPage> {
     let mut ctes = Vec::new();
     let mut values: Vec<Value> = Vec::new();
     if let Some(roots) = &query.scope {
@@ -698,7 +702,7 @@ pub async fn search(conn: &impl ConnectionTrait, query: &PeopleQuery) -> Result<
         sql.push_str(&ctes.join(", "));
         sql.push(' ');
     }
-    sql.push_str("SELECT p.id FROM people p");
+    sql.push_str("SELECT p.id, p.name_folded FROM people p");
     if needs_placement {
         sql.push_str(
             " JOIN placements pl ON pl.person_id = p.id AND pl.valid_from <= ? \
@@ -745,22 +749,49 @@ pub async fn search(conn: &impl ConnectionTrait, query: &PeopleQuery) -> Result<
             }
         }
     }
-    if let Some(after) = query.after {
-        sql.push_str(" AND p.id > ?");
-        values.push(after.into());
+    let (cmp, dir) = if query.descending { ("<", "DESC") } else { (">", "ASC") };
+    match &query.after {
+        Some((id, Some(name))) if query.by_name => {
+            sql.push_str(&format!(" AND (p.name_folded {cmp} ? OR (p.name_folded = ? AND p.id {cmp} ?))"));
+            values.extend([name.as_str().into(), name.as_str().into(), (*id).into()]);
+        }
+        Some((id, _)) => {
+            sql.push_str(&format!(" AND p.id {cmp} ?"));
+            values.push((*id).into());
+        }
+        None => {}
     }
-    sql.push_str(" ORDER BY p.id");
+    if query.by_name {
+        sql.push_str(&format!(" ORDER BY p.name_folded {dir}, p.id {dir}"));
+    } else {
+        sql.push_str(&format!(" ORDER BY p.id {dir}"));
+    }
     if let Some(limit) = query.limit {
         sql.push_str(" LIMIT ?");
         values.push(i64::try_from(limit + 1).unwrap_or(i64::MAX).into());
     }
     let rows = conn.query_all_raw(stmt(conn.get_database_backend(), &sql, values)).await?;
-    let mut ids: Vec<i64> = rows.iter().map(|r| r.try_get::<i64>("", "id")).collect::<Result<_, _>>()?;
-    let more = query.limit.is_some_and(|limit| ids.len() as u64 > limit);
+    let mut keys: Vec<(i64, String)> = rows
+        .iter()
+        .map(|r| Ok((r.try_get::<i64>("", "id")?, r.try_get::<String>("", "name_folded")?)))
+        .collect::<Result<_>>()?;
+    let more = query.limit.is_some_and(|limit| keys.len() as u64 > limit);
     if let Some(limit) = query.limit {
-        ids.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        keys.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     }
-    Ok((ids, more))
+    Ok(SearchPage {
+        next_after: keys.last().filter(|_| more).map(|(id, name)| (*id, query.by_name.then(|| name.clone()))),
+        ids: keys.into_iter().map(|(id, _)| id).collect(),
+    })
+}
+
+/// One page of a people search.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchPage {
+    /// The people's ids, in order.
+    pub ids: Vec<i64>,
+    /// The key to resume after, when more follow.
+    pub next_after: Option<(i64, Option<String>)>,
 }
 
 /// Every locality within the scope of `roots`, for checking many records at once.

@@ -635,3 +635,46 @@ async fn retried_creates_of_records_return_the_first_result() {
     assert_eq!(code_of(client.create_placement(other).await), Code::InvalidArgument);
     assert_eq!(app.snapshot().await, before);
 }
+
+#[tokio::test]
+async fn people_are_paged_in_order_of_their_names() {
+    let app = spawn_app().await;
+    app.load_demo().await;
+    let office = unit(&app, "localities/06463", "Ủy ban nhân dân xã Chi Lăng", date(2020, 1, 1), None).await;
+    let mut client = admin(&app);
+    let names = ["Vi Thị Yến", "Đặng Văn An", "Hoàng Thị Bích", "Nông Văn Dũng", "Lương Thị Hạnh"];
+    let records = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let mut r = record(&office, i);
+            r.person.as_mut().expect("person").full_name = (*name).into();
+            r
+        })
+        .collect();
+    assert_eq!(import(&mut client, records).await.imported_count, 5);
+
+    let mut seen = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = client
+            .search_people(pb::SearchPeopleRequest {
+                order_by: "full_name desc".into(),
+                page_size: 2,
+                page_token: token,
+                ..Default::default()
+            })
+            .await
+            .expect("page")
+            .into_inner();
+        seen.extend(page.people.into_iter().map(|p| p.full_name));
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    // Folded: vi thi yen > nong van dung > luong thi hanh > hoang thi bich > dang van an.
+    assert_eq!(seen, ["Vi Thị Yến", "Nông Văn Dũng", "Lương Thị Hạnh", "Hoàng Thị Bích", "Đặng Văn An"]);
+    let bad = client.search_people(pb::SearchPeopleRequest { order_by: "age".into(), ..Default::default() }).await;
+    assert_eq!(code_of(bad), Code::InvalidArgument);
+}
