@@ -738,6 +738,55 @@ async fn a_scoped_caller_is_refused_people_who_do_not_exist_rather_than_told_the
     assert_eq!(f.app.snapshot().await, before);
 }
 
+impl PersonCall {
+    /// The call with `request_id`, if it is a create that takes one.
+    fn with_request_id(self, request_id: &str) -> Self {
+        let id = request_id.to_owned();
+        match self {
+            Self::CreatePerson(r) => Self::CreatePerson(pb::CreatePersonRequest { request_id: id, ..r }),
+            Self::CreatePlacement(r) => Self::CreatePlacement(pb::CreatePlacementRequest { request_id: id, ..r }),
+            Self::CreateQualification(r) => {
+                Self::CreateQualification(pb::CreateQualificationRequest { request_id: id, ..r })
+            }
+            Self::CreateEvaluation(r) => Self::CreateEvaluation(pb::CreateEvaluationRequest { request_id: id, ..r }),
+            Self::CreateDiscipline(r) => Self::CreateDiscipline(pb::CreateDisciplineRequest { request_id: id, ..r }),
+            other => other,
+        }
+    }
+}
+
+#[tokio::test]
+async fn replaying_a_national_admins_create_in_another_province_is_refused_rather_than_answered_from_the_log() {
+    // Arrange: a national admin creates a Điện Biên person and records with request ids.
+    let f = fixture().await;
+    let mut admin = NATIONAL_ADMIN.people(&f.app);
+    let mut scoped = LANG_SON_EDITOR.people(&f.app);
+    let creates: Vec<PersonCall> = [PersonCall::CreatePerson(pb::CreatePersonRequest {
+        record: Some(record("Quàng Văn Sơn", "Thái", vec![placement(&f.dien_bien_ward, date(2025, 7, 1), None)])),
+        request_id: String::new(),
+    })]
+    .into_iter()
+    .chain(calls_on_the_records_of(&f.dien_bien, &f.dien_bien_city))
+    .filter(|c| c.method().starts_with("Create"))
+    .enumerate()
+    .map(|(i, c)| c.with_request_id(&format!("2f0c6a52-5d1e-4d7e-9b1a-00000000000{i}")))
+    .collect();
+    assert_eq!(creates.len(), 5);
+    for call in &creates {
+        call.run(&mut admin).await.unwrap_or_else(|s| panic!("{} by a national admin: {s:?}", call.method()));
+    }
+    let before = f.app.snapshot().await;
+
+    for call in &creates {
+        // Act
+        let replayed = call.run(&mut scoped).await;
+
+        // Assert
+        assert_eq!(code_of(replayed), Code::PermissionDenied, "{} replayed by a scoped caller", call.method());
+    }
+    assert_eq!(f.app.snapshot().await, before);
+}
+
 /// The description of the one violation of an import of one record, which must be
 /// rejected on `placements[0].unit` with nothing written.
 async fn rejected_unit(f: &Fixture, client: &mut PersonClient, unit: &str) -> String {
@@ -817,7 +866,9 @@ async fn a_personal_data_reader_of_the_persons_province_reads_what_the_other_rol
 
         // Assert
         match answer {
-            Ok(PersonAnswer::People(found)) => assert_eq!(found, [f.dien_bien.person.clone()], "{}", call.method()),
+            Ok(PersonAnswer::People(found)) => {
+                assert_eq!(found, std::slice::from_ref(&f.dien_bien.person), "{}", call.method())
+            }
             Ok(_) => {}
             Err(status) => panic!("{} by {}: {status:?}", call.method(), DIEN_BIEN_READER.who),
         }
