@@ -10,6 +10,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_create_localities;
 mod m20261122_000002_create_request_log_and_audit_log;
 mod m20261122_000003_create_people_records;
+mod m20261122_000004_create_training;
 
 /// Runs every migration in order.
 #[derive(Debug)]
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_create_localities::Migration),
             Box::new(m20261122_000002_create_request_log_and_audit_log::Migration),
             Box::new(m20261122_000003_create_people_records::Migration),
+            Box::new(m20261122_000004_create_training::Migration),
         ]
     }
 }

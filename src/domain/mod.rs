@@ -7,6 +7,7 @@ pub mod page;
 pub mod person;
 pub mod standard;
 pub mod text;
+pub mod training;
 
 /// The etag of a record's revision (AIP-154): the revision number, quoted.
 pub fn etag(revision: i64) -> String {

@@ -2,10 +2,12 @@
 //! validate, convert, call the store and convert back.
 
 pub mod convert;
+pub mod enrollment;
 pub mod locality;
 pub mod person;
 pub mod scale;
 pub mod standard;
+pub mod training_plan;
 pub mod unit;
 
 use sha2::{Digest, Sha256};

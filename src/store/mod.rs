@@ -4,12 +4,15 @@
 //! run unchanged on SQLite and PostgreSQL. No handler writes SQL.
 
 pub mod audit;
+pub mod enrollment;
 pub mod locality;
 pub mod locality_write;
 pub mod person;
 pub mod scale;
 pub mod scope;
 pub mod standard;
+pub mod training;
+pub mod training_write;
 pub mod unit;
 
 use std::time::Duration;
