@@ -761,6 +761,35 @@ fn next_token<T>(items: &[T], limit: u64, fingerprint: &str, key: impl Fn(&T) ->
     }
 }
 
+/// The parameters of a list of one person's records, checked.
+struct ChildList {
+    person_id: i64,
+    limit: u64,
+    after: Option<i64>,
+    fingerprint: String,
+}
+
+impl ChildList {
+    fn parse(parent: &str, page_size: i32, page_token: &str, collection: &str) -> Result<Self> {
+        let mut v = Violations::new();
+        let person_id = v.check("parent", parse_id(parent, "people"));
+        let limit = v.check("page_size", page::page_size(page_size)).unwrap_or(page::DEFAULT_PAGE_SIZE);
+        let fingerprint = page::fingerprint(&[collection, parent]);
+        let after = page_after(&mut v, page_token, &fingerprint);
+        v.finish()?;
+        Ok(Self { person_id: required(person_id, "parent")?, limit, after, fingerprint })
+    }
+
+    /// The page of `rows` after the token, in key order, and the next token.
+    fn paginate<T>(&self, mut rows: Vec<T>, key: impl Fn(&T) -> i64) -> (Vec<T>, String) {
+        rows.sort_by_key(|r| key(r));
+        rows.retain(|r| self.after.is_none_or(|a| key(r) > a));
+        let next = next_token(&rows, self.limit, &self.fingerprint, |r| key(r).to_string());
+        rows.truncate(usize::try_from(self.limit).unwrap_or(usize::MAX));
+        (rows, next)
+    }
+}
+
 #[tonic::async_trait]
 impl PersonService for PersonApi {
     async fn create_person(
@@ -1158,20 +1187,10 @@ impl PersonService for PersonApi {
     ) -> Result<Response<pb::ListPlacementsResponse>, Status> {
         let ctx = RequestContext::of(&request)?;
         let req = request.into_inner();
-        let mut v = Violations::new();
-        let person_id = v.check("parent", parse_id(&req.parent, "people"));
-        let limit = v.check("page_size", page::page_size(req.page_size)).unwrap_or(page::DEFAULT_PAGE_SIZE);
-        let fingerprint = page::fingerprint(&["placements", &req.parent]);
-        let after = page_after(&mut v, &req.page_token, &fingerprint);
-        v.finish()?;
+        let params = ChildList::parse(&req.parent, req.page_size, &req.page_token, "placements")?;
         let person =
-            person_for(&self.db, &ctx.principal, required(person_id, "parent")?, today(), PersonAccess::ReadPersonal)
-                .await?;
-        let mut rows: Vec<PlacementRow> = people::placements_of(&self.db, &[person.id]).await?;
-        rows.sort_by_key(|r| r.id);
-        rows.retain(|r| after.is_none_or(|a| r.id > a));
-        let next_page_token = next_token(&rows, limit, &fingerprint, |r| r.id.to_string());
-        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+            person_for(&self.db, &ctx.principal, params.person_id, today(), PersonAccess::ReadPersonal).await?;
+        let (rows, next_page_token) = params.paginate(people::placements_of(&self.db, &[person.id]).await?, |r| r.id);
         Ok(Response::new(pb::ListPlacementsResponse {
             placements: rows.iter().map(placement_to_pb).collect(),
             next_page_token,
@@ -1315,20 +1334,11 @@ impl PersonService for PersonApi {
     ) -> Result<Response<pb::ListQualificationsResponse>, Status> {
         let ctx = RequestContext::of(&request)?;
         let req = request.into_inner();
-        let mut v = Violations::new();
-        let person_id = v.check("parent", parse_id(&req.parent, "people"));
-        let limit = v.check("page_size", page::page_size(req.page_size)).unwrap_or(page::DEFAULT_PAGE_SIZE);
-        let fingerprint = page::fingerprint(&["qualifications", &req.parent]);
-        let after = page_after(&mut v, &req.page_token, &fingerprint);
-        v.finish()?;
+        let params = ChildList::parse(&req.parent, req.page_size, &req.page_token, "qualifications")?;
         let person =
-            person_for(&self.db, &ctx.principal, required(person_id, "parent")?, today(), PersonAccess::ReadPersonal)
-                .await?;
-        let mut rows = people::qualifications_of(&self.db, &[person.id]).await?;
-        rows.sort_by_key(|r| r.id);
-        rows.retain(|r| after.is_none_or(|a| r.id > a));
-        let next_page_token = next_token(&rows, limit, &fingerprint, |r| r.id.to_string());
-        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+            person_for(&self.db, &ctx.principal, params.person_id, today(), PersonAccess::ReadPersonal).await?;
+        let (rows, next_page_token) =
+            params.paginate(people::qualifications_of(&self.db, &[person.id]).await?, |r| r.id);
         Ok(Response::new(pb::ListQualificationsResponse {
             qualifications: rows.iter().map(qualification_to_pb).collect(),
             next_page_token,
@@ -1470,19 +1480,11 @@ impl PersonService for PersonApi {
     ) -> Result<Response<pb::ListEvaluationsResponse>, Status> {
         let ctx = RequestContext::of(&request)?;
         let req = request.into_inner();
-        let mut v = Violations::new();
-        let person_id = v.check("parent", parse_id(&req.parent, "people"));
-        let limit = v.check("page_size", page::page_size(req.page_size)).unwrap_or(page::DEFAULT_PAGE_SIZE);
-        let fingerprint = page::fingerprint(&["evaluations", &req.parent]);
-        let after = page_after(&mut v, &req.page_token, &fingerprint);
-        v.finish()?;
+        let params = ChildList::parse(&req.parent, req.page_size, &req.page_token, "evaluations")?;
         let person =
-            person_for(&self.db, &ctx.principal, required(person_id, "parent")?, today(), PersonAccess::ReadPersonal)
-                .await?;
-        let mut rows = people::evaluations_of(&self.db, &[person.id]).await?;
-        rows.retain(|r| after.is_none_or(|a| i64::from(r.year) > a));
-        let next_page_token = next_token(&rows, limit, &fingerprint, |r| r.year.to_string());
-        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+            person_for(&self.db, &ctx.principal, params.person_id, today(), PersonAccess::ReadPersonal).await?;
+        let (rows, next_page_token) =
+            params.paginate(people::evaluations_of(&self.db, &[person.id]).await?, |r| i64::from(r.year));
         Ok(Response::new(pb::ListEvaluationsResponse {
             evaluations: rows.iter().map(evaluation_to_pb).collect(),
             next_page_token,
@@ -1600,20 +1602,10 @@ impl PersonService for PersonApi {
     ) -> Result<Response<pb::ListDisciplinesResponse>, Status> {
         let ctx = RequestContext::of(&request)?;
         let req = request.into_inner();
-        let mut v = Violations::new();
-        let person_id = v.check("parent", parse_id(&req.parent, "people"));
-        let limit = v.check("page_size", page::page_size(req.page_size)).unwrap_or(page::DEFAULT_PAGE_SIZE);
-        let fingerprint = page::fingerprint(&["disciplines", &req.parent]);
-        let after = page_after(&mut v, &req.page_token, &fingerprint);
-        v.finish()?;
+        let params = ChildList::parse(&req.parent, req.page_size, &req.page_token, "disciplines")?;
         let person =
-            person_for(&self.db, &ctx.principal, required(person_id, "parent")?, today(), PersonAccess::ReadPersonal)
-                .await?;
-        let mut rows = people::disciplines_of(&self.db, person.id).await?;
-        rows.sort_by_key(|r| r.id);
-        rows.retain(|r| after.is_none_or(|a| r.id > a));
-        let next_page_token = next_token(&rows, limit, &fingerprint, |r| r.id.to_string());
-        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+            person_for(&self.db, &ctx.principal, params.person_id, today(), PersonAccess::ReadPersonal).await?;
+        let (rows, next_page_token) = params.paginate(people::disciplines_of(&self.db, person.id).await?, |r| r.id);
         Ok(Response::new(pb::ListDisciplinesResponse {
             disciplines: rows.iter().map(discipline_to_pb).collect(),
             next_page_token,
