@@ -22,15 +22,19 @@ use crate::{
     demo,
     grpc::{
         FILE_DESCRIPTOR_SET,
+        enrollment::EnrollmentApi,
         locality::LocalityApi,
+        pb::enrollment_service_server::{EnrollmentServiceServer, SERVICE_NAME as ENROLLMENT_SERVICE},
         pb::locality_service_server::{LocalityServiceServer, SERVICE_NAME as LOCALITY_SERVICE},
         pb::person_service_server::{PersonServiceServer, SERVICE_NAME as PERSON_SERVICE},
         pb::scale_service_server::{SERVICE_NAME as SCALE_SERVICE, ScaleServiceServer},
         pb::standard_service_server::{SERVICE_NAME as STANDARD_SERVICE, StandardServiceServer},
+        pb::training_plan_service_server::{SERVICE_NAME as TRAINING_PLAN_SERVICE, TrainingPlanServiceServer},
         pb::unit_service_server::{SERVICE_NAME as UNIT_SERVICE, UnitServiceServer},
         person::PersonApi,
         scale::ScaleApi,
         standard::StandardApi,
+        training_plan::TrainingPlanApi,
         unit::UnitApi,
     },
     store,
@@ -124,6 +128,16 @@ impl Application {
                 .max_decoding_message_size(config.max_message_bytes),
             interceptor.clone(),
         );
+        let training_plans = InterceptedService::new(
+            TrainingPlanServiceServer::new(TrainingPlanApi::new(db.clone()))
+                .max_decoding_message_size(config.max_message_bytes),
+            interceptor.clone(),
+        );
+        let enrollments = InterceptedService::new(
+            EnrollmentServiceServer::new(EnrollmentApi::new(db.clone()))
+                .max_decoding_message_size(config.max_message_bytes),
+            interceptor.clone(),
+        );
 
         let cors = cors_layer(&config.cors_allowed_origins);
         let trace = TraceLayer::new(SharedClassifier::new(client_errors_are_not_failures()))
@@ -147,6 +161,8 @@ impl Application {
             .add_service(scales)
             .add_service(standards)
             .add_service(people)
+            .add_service(training_plans)
+            .add_service(enrollments)
             .serve_with_incoming_shutdown(tonic::transport::server::TcpIncoming::from(listener), shutdown)
             .await;
         probe.abort();
@@ -197,7 +213,16 @@ async fn probe_health(db: DatabaseConnection, reporter: HealthReporter, interval
             if status == ServingStatus::NotServing {
                 warn!("database unreachable: reporting NOT_SERVING");
             }
-            for service in ["", LOCALITY_SERVICE, UNIT_SERVICE, SCALE_SERVICE, STANDARD_SERVICE, PERSON_SERVICE] {
+            for service in [
+                "",
+                LOCALITY_SERVICE,
+                UNIT_SERVICE,
+                SCALE_SERVICE,
+                STANDARD_SERVICE,
+                PERSON_SERVICE,
+                TRAINING_PLAN_SERVICE,
+                ENROLLMENT_SERVICE,
+            ] {
                 reporter.set_service_status(service, status).await;
             }
             last = Some(status);

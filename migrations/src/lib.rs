@@ -11,6 +11,7 @@ mod m20261122_000001_create_localities;
 mod m20261122_000002_create_request_log_and_audit_log;
 mod m20261122_000003_create_people_records;
 mod m20261122_000004_create_training;
+mod m20261122_000005_create_rotations_pools_quotas;
 
 /// Runs every migration in order.
 #[derive(Debug)]
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_create_request_log_and_audit_log::Migration),
             Box::new(m20261122_000003_create_people_records::Migration),
             Box::new(m20261122_000004_create_training::Migration),
+            Box::new(m20261122_000005_create_rotations_pools_quotas::Migration),
         ]
     }
 }

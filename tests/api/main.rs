@@ -5,6 +5,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, reason = "a failing test should fail loudly")]
 
 mod deadline;
+mod enrollments;
 mod helpers;
 mod localities;
 mod people;
@@ -14,5 +15,6 @@ mod scales;
 mod scope;
 mod scope_records;
 mod standards;
+mod training_plans;
 mod units;
 mod validation;
