@@ -9,9 +9,9 @@ use tokio_stream::StreamExt as _;
 use tonic::{Request, Response, Status, Streaming};
 
 use super::{
-    Violations, convert, fingerprint, given_etag, parse_id,
+    Violations, check_etag, convert, idempotency, parse_id,
     pb::{self, enrollment_service_server::EnrollmentService},
-    request_id,
+    replayed, request_id, required,
 };
 use crate::{
     auth::{Access, PersonAccess, Principal, RequestContext, Scope, authorize_person, authorize_plan, require_access},
@@ -122,10 +122,6 @@ fn enrollment_to_pb(row: &EnrollmentRow) -> pb::Enrollment {
 
 // ---- helpers -----------------------------------------------------------------------
 
-fn required<T>(value: Option<T>, field: &str) -> Result<T> {
-    value.ok_or_else(|| Error::invalid(field, "is required"))
-}
-
 fn at(path: &str, field: &str) -> String {
     if path.is_empty() { field.to_owned() } else { format!("{path}.{field}") }
 }
@@ -143,36 +139,6 @@ fn ensure_approved(plan: &PlanRecord) -> Result<()> {
         return Err(Error::precondition(plan.name(), "the plan is a draft: approve the plan first"));
     }
     Ok(())
-}
-
-fn check_etag(given: &str, revision: i64, name: &str) -> Result<()> {
-    match given_etag(given) {
-        Some(e) if e != etag(revision) => {
-            Err(Error::Aborted(format!("{name} changed since it was read (etag {e}, now {})", etag(revision))))
-        }
-        _ => Ok(()),
-    }
-}
-
-/// The request identifier and body digest of a create request.
-fn idempotency<M: prost::Message + Clone>(
-    request_id: Option<String>,
-    request: &M,
-    clear: impl FnOnce(&mut M),
-) -> Option<(String, String)> {
-    let mut body = request.clone();
-    clear(&mut body);
-    request_id.map(|r| (r, fingerprint(&body)))
-}
-
-/// The resource an earlier request with the same identifier created, if any.
-async fn replayed(db: &DatabaseConnection, method: &str, idem: Option<&(String, String)>) -> Result<Option<String>> {
-    let Some((request_id, fingerprint)) = idem else { return Ok(None) };
-    match audit::find_request(db, method, request_id).await? {
-        Some(seen) if &seen.fingerprint == fingerprint => Ok(Some(seen.resource)),
-        Some(_) => Err(Error::invalid("request_id", "was already used for a different request")),
-        None => Ok(None),
-    }
 }
 
 /// What is wrong with one enrolment to create.

@@ -6,10 +6,10 @@ pub mod enrollment;
 pub mod locality;
 pub mod person;
 pub mod rotation;
-pub mod staffing;
-pub mod succession;
 pub mod scale;
+pub mod staffing;
 pub mod standard;
+pub mod succession;
 pub mod training_plan;
 pub mod unit;
 
@@ -136,6 +136,64 @@ pub use crate::domain::etag;
 /// An optional etag from a request: empty is `None`.
 pub fn given_etag(value: &str) -> Option<&str> {
     Some(value).filter(|e| !e.is_empty())
+}
+
+/// A required field of a request.
+pub fn required<T>(value: Option<T>, field: &str) -> Result<T> {
+    value.ok_or_else(|| Error::invalid(field, "is required"))
+}
+
+/// ABORTED when the caller sent an etag that is not the record's current one.
+pub fn check_etag(given: &str, revision: i64, name: &str) -> Result<()> {
+    match given_etag(given) {
+        Some(e) if e != etag(revision) => {
+            Err(Error::Aborted(format!("{name} changed since it was read (etag {e}, now {})", etag(revision))))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The request identifier and body digest of a create request (AIP-155); `clear`
+/// removes the identifier from the body before it is digested.
+pub fn idempotency<M: prost::Message + Clone>(
+    request_id: Option<String>,
+    request: &M,
+    clear: impl FnOnce(&mut M),
+) -> Option<(String, String)> {
+    let mut body = request.clone();
+    clear(&mut body);
+    request_id.map(|r| (r, fingerprint(&body)))
+}
+
+/// The resource an earlier request with the same identifier created, if any; a reuse of
+/// the identifier for another request is INVALID_ARGUMENT.
+pub async fn replayed(
+    db: &sea_orm::DatabaseConnection,
+    method: &str,
+    idem: Option<&(String, String)>,
+) -> Result<Option<String>> {
+    let Some((request_id, fingerprint)) = idem else { return Ok(None) };
+    match crate::store::audit::find_request(db, method, request_id).await? {
+        Some(seen) if &seen.fingerprint == fingerprint => Ok(Some(seen.resource)),
+        Some(_) => Err(Error::invalid("request_id", "was already used for a different request")),
+        None => Ok(None),
+    }
+}
+
+/// Remembers a create request's identifier with the resource it made, in the writer's
+/// transaction.
+pub async fn remember(
+    txn: &sea_orm::DatabaseTransaction,
+    method: &str,
+    idem: Option<&(String, String)>,
+    resource: &str,
+) -> Result<()> {
+    match idem {
+        Some((request_id, fingerprint)) => {
+            crate::store::audit::remember_request(txn, method, request_id, fingerprint, resource).await
+        }
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]

@@ -9,9 +9,9 @@ use tokio_stream::StreamExt as _;
 use tonic::{Request, Response, Status, Streaming};
 
 use super::{
-    Violations, convert, fingerprint, given_etag, parse_id,
+    Violations, check_etag, convert, fingerprint, idempotency, parse_id,
     pb::{self, person_service_server::PersonService},
-    request_id, update_paths,
+    remember, replayed, request_id, required, update_paths,
 };
 use crate::{
     auth::{Access, PersonAccess, Principal, RequestContext, Scope, authorize, authorize_person, require_access},
@@ -693,57 +693,6 @@ impl PersonApi {
     }
 }
 
-/// The resource an earlier request with the same identifier created, if any; a reuse of
-/// the identifier for another request is INVALID_ARGUMENT.
-async fn replayed(db: &DatabaseConnection, method: &str, idem: Option<&(String, String)>) -> Result<Option<String>> {
-    let Some((request_id, fingerprint)) = idem else { return Ok(None) };
-    match audit::find_request(db, method, request_id).await? {
-        Some(seen) if &seen.fingerprint == fingerprint => Ok(Some(seen.resource)),
-        Some(_) => Err(Error::invalid("request_id", "was already used for a different request")),
-        None => Ok(None),
-    }
-}
-
-/// Remembers a create request's identifier with the resource it made.
-async fn remember(
-    txn: &sea_orm::DatabaseTransaction,
-    method: &str,
-    idem: Option<&(String, String)>,
-    resource: &str,
-) -> Result<()> {
-    match idem {
-        Some((request_id, fingerprint)) => {
-            audit::remember_request(txn, method, request_id, fingerprint, resource).await
-        }
-        None => Ok(()),
-    }
-}
-
-/// The request identifier and body digest of a create request.
-fn idempotency<M: prost::Message + Clone>(
-    request_id: Option<String>,
-    request: &M,
-    clear: impl FnOnce(&mut M),
-) -> Option<(String, String)> {
-    let mut body = request.clone();
-    clear(&mut body);
-    request_id.map(|r| (r, fingerprint(&body)))
-}
-
-fn required<T>(value: Option<T>, field: &str) -> Result<T> {
-    value.ok_or_else(|| Error::invalid(field, "is required"))
-}
-
-fn check_etag(given: &str, revision: i64, name: &str) -> Result<Option<i64>> {
-    match given_etag(given) {
-        Some(e) if e != etag(revision) => {
-            Err(Error::Aborted(format!("{name} changed since it was read (etag {e}, now {})", etag(revision))))
-        }
-        Some(_) => Ok(Some(revision)),
-        None => Ok(Some(revision)),
-    }
-}
-
 fn page_after(v: &mut Violations, token: &str, fingerprint: &str) -> Option<i64> {
     v.check("page_token", page::decode(token, fingerprint))
         .flatten()
@@ -944,7 +893,8 @@ impl PersonService for PersonApi {
         v.finish()?;
         let row =
             person_for(&self.db, &ctx.principal, required(id, "person.name")?, today(), PersonAccess::Write).await?;
-        let revision = check_etag(&given.etag, row.revision, &person_name(row.id))?;
+        check_etag(&given.etag, row.revision, &person_name(row.id))?;
+        let revision = Some(row.revision);
         // Start from the stored person and take the masked fields from the request.
         let mut wire = person_to_pb(&row, &[], today());
         for path in &paths {
@@ -997,7 +947,8 @@ impl PersonService for PersonApi {
         let id = v.check("name", parse_id(&req.name, "people"));
         v.finish()?;
         let row = person_for(&self.db, &ctx.principal, required(id, "name")?, today(), PersonAccess::Write).await?;
-        let revision = check_etag(&req.etag, row.revision, &person_name(row.id))?;
+        check_etag(&req.etag, row.revision, &person_name(row.id))?;
+        let revision = Some(row.revision);
         let name = person_name(row.id);
         write_txn!(&self.db, ctx, "DeletePerson", name, |txn| {
             if !people::delete_row(&txn, "people", &[("id", row.id.into())], revision).await? {
@@ -1216,7 +1167,8 @@ impl PersonService for PersonApi {
         let person = person_for(&self.db, &ctx.principal, person_id, today(), PersonAccess::Write).await?;
         let row =
             people::placement(&self.db, person_id, id).await?.ok_or_else(|| Error::NotFound(given.name.clone()))?;
-        let revision = check_etag(&given.etag, row.revision, &given.name)?;
+        check_etag(&given.etag, row.revision, &given.name)?;
+        let revision = Some(row.revision);
         let mut wire = placement_to_pb(&row);
         for path in &paths {
             match path.as_str() {
@@ -1262,7 +1214,8 @@ impl PersonService for PersonApi {
         let (person_id, id) = parse_child(&req.name, "placements").map_err(|e| Error::invalid("name", e))?;
         person_for(&self.db, &ctx.principal, person_id, today(), PersonAccess::Write).await?;
         let row = people::placement(&self.db, person_id, id).await?.ok_or_else(|| Error::NotFound(req.name.clone()))?;
-        let revision = check_etag(&req.etag, row.revision, &req.name)?;
+        check_etag(&req.etag, row.revision, &req.name)?;
+        let revision = Some(row.revision);
         let name = req.name.clone();
         write_txn!(&self.db, ctx, "DeletePlacement", name, |txn| {
             if !people::delete_row(&txn, "placements", &[("id", id.into())], revision).await? {
@@ -1361,7 +1314,8 @@ impl PersonService for PersonApi {
         let person = person_for(&self.db, &ctx.principal, person_id, today(), PersonAccess::Write).await?;
         let row =
             people::qualification(&self.db, person_id, id).await?.ok_or_else(|| Error::NotFound(given.name.clone()))?;
-        let revision = check_etag(&given.etag, row.revision, &given.name)?;
+        check_etag(&given.etag, row.revision, &given.name)?;
+        let revision = Some(row.revision);
         let mut wire = qualification_to_pb(&row);
         for path in &paths {
             match path.as_str() {
@@ -1409,7 +1363,8 @@ impl PersonService for PersonApi {
         person_for(&self.db, &ctx.principal, person_id, today(), PersonAccess::Write).await?;
         let row =
             people::qualification(&self.db, person_id, id).await?.ok_or_else(|| Error::NotFound(req.name.clone()))?;
-        let revision = check_etag(&req.etag, row.revision, &req.name)?;
+        check_etag(&req.etag, row.revision, &req.name)?;
+        let revision = Some(row.revision);
         let name = req.name.clone();
         write_txn!(&self.db, ctx, "DeleteQualification", name, |txn| {
             if !people::delete_row(&txn, "qualifications", &[("id", id.into())], revision).await? {
@@ -1508,7 +1463,8 @@ impl PersonService for PersonApi {
         person_for(&self.db, &ctx.principal, person_id, today(), PersonAccess::Write).await?;
         let row =
             people::evaluation(&self.db, person_id, year).await?.ok_or_else(|| Error::NotFound(given.name.clone()))?;
-        let revision = check_etag(&given.etag, row.revision, &given.name)?;
+        check_etag(&given.etag, row.revision, &given.name)?;
+        let revision = Some(row.revision);
         let rating = required(rating, "evaluation.rating")?;
         let name = given.name.clone();
         write_txn!(&self.db, ctx, "UpdateEvaluation", name, |txn| {
@@ -1535,7 +1491,8 @@ impl PersonService for PersonApi {
         person_for(&self.db, &ctx.principal, person_id, today(), PersonAccess::Write).await?;
         let row =
             people::evaluation(&self.db, person_id, year).await?.ok_or_else(|| Error::NotFound(req.name.clone()))?;
-        let revision = check_etag(&req.etag, row.revision, &req.name)?;
+        check_etag(&req.etag, row.revision, &req.name)?;
+        let revision = Some(row.revision);
         let name = req.name.clone();
         write_txn!(&self.db, ctx, "DeleteEvaluation", name, |txn| {
             let key = [("person_id", Value::from(person_id)), ("year", Value::from(year))];
@@ -1628,7 +1585,8 @@ impl PersonService for PersonApi {
         person_for(&self.db, &ctx.principal, person_id, today(), PersonAccess::Write).await?;
         let row =
             people::discipline(&self.db, person_id, id).await?.ok_or_else(|| Error::NotFound(given.name.clone()))?;
-        let revision = check_etag(&given.etag, row.revision, &given.name)?;
+        check_etag(&given.etag, row.revision, &given.name)?;
+        let revision = Some(row.revision);
         let mut wire = discipline_to_pb(&row);
         for path in &paths {
             match path.as_str() {
@@ -1670,7 +1628,8 @@ impl PersonService for PersonApi {
         person_for(&self.db, &ctx.principal, person_id, today(), PersonAccess::Write).await?;
         let row =
             people::discipline(&self.db, person_id, id).await?.ok_or_else(|| Error::NotFound(req.name.clone()))?;
-        let revision = check_etag(&req.etag, row.revision, &req.name)?;
+        check_etag(&req.etag, row.revision, &req.name)?;
+        let revision = Some(row.revision);
         let name = req.name.clone();
         write_txn!(&self.db, ctx, "DeleteDiscipline", name, |txn| {
             if !people::delete_row(&txn, "disciplines", &[("id", id.into())], revision).await? {
