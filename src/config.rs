@@ -77,6 +77,10 @@ pub struct ServeArgs {
     /// Browser origins allowed to call over gRPC-Web (comma separated; `*` for any).
     #[arg(long, env = "HRPLAN_CORS_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub cors_allowed_origins: Vec<String>,
+    /// Report cells smaller than this are hidden from callers without the
+    /// personal-data role.
+    #[arg(long, env = "HRPLAN_REPORT_SUPPRESSION_THRESHOLD", default_value_t = 5)]
+    pub report_suppression_threshold: i64,
 }
 
 /// Options of `hrplan token`.
@@ -132,6 +136,8 @@ pub struct ServerConfig {
     pub cors_allowed_origins: Vec<String>,
     /// How often the database is probed for the health service.
     pub health_probe_interval: Duration,
+    /// Smallest report cell shown to callers without the personal-data role.
+    pub report_suppression_threshold: i64,
 }
 
 impl ServerConfig {
@@ -150,6 +156,7 @@ impl ServerConfig {
             max_concurrent_requests: 256,
             cors_allowed_origins: Vec::new(),
             health_probe_interval: Duration::from_secs(2),
+            report_suppression_threshold: 5,
         }
     }
 }
@@ -178,6 +185,7 @@ impl TryFrom<ServeArgs> for ServerConfig {
             max_concurrent_requests: args.max_concurrent_requests,
             cors_allowed_origins: args.cors_allowed_origins,
             health_probe_interval: Duration::from_secs(2),
+            report_suppression_threshold: args.report_suppression_threshold,
         })
     }
 }

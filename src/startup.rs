@@ -27,13 +27,21 @@ use crate::{
         pb::enrollment_service_server::{EnrollmentServiceServer, SERVICE_NAME as ENROLLMENT_SERVICE},
         pb::locality_service_server::{LocalityServiceServer, SERVICE_NAME as LOCALITY_SERVICE},
         pb::person_service_server::{PersonServiceServer, SERVICE_NAME as PERSON_SERVICE},
+        pb::report_service_server::{ReportServiceServer, SERVICE_NAME as REPORT_SERVICE},
+        pb::rotation_service_server::{RotationServiceServer, SERVICE_NAME as ROTATION_SERVICE},
         pb::scale_service_server::{SERVICE_NAME as SCALE_SERVICE, ScaleServiceServer},
+        pb::staffing_service_server::{SERVICE_NAME as STAFFING_SERVICE, StaffingServiceServer},
         pb::standard_service_server::{SERVICE_NAME as STANDARD_SERVICE, StandardServiceServer},
+        pb::succession_pool_service_server::{SERVICE_NAME as SUCCESSION_POOL_SERVICE, SuccessionPoolServiceServer},
         pb::training_plan_service_server::{SERVICE_NAME as TRAINING_PLAN_SERVICE, TrainingPlanServiceServer},
         pb::unit_service_server::{SERVICE_NAME as UNIT_SERVICE, UnitServiceServer},
         person::PersonApi,
+        report::ReportApi,
+        rotation::RotationApi,
         scale::ScaleApi,
+        staffing::StaffingApi,
         standard::StandardApi,
+        succession::SuccessionPoolApi,
         training_plan::TrainingPlanApi,
         unit::UnitApi,
     },
@@ -123,6 +131,11 @@ impl Application {
             PersonServiceServer::new(PersonApi::new(db.clone())).max_decoding_message_size(config.max_message_bytes),
             interceptor.clone(),
         );
+        let reports = InterceptedService::new(
+            ReportServiceServer::new(ReportApi::new(db.clone(), config.report_suppression_threshold))
+                .max_decoding_message_size(config.max_message_bytes),
+            interceptor.clone(),
+        );
         let standards = InterceptedService::new(
             StandardServiceServer::new(StandardApi::new(db.clone()))
                 .max_decoding_message_size(config.max_message_bytes),
@@ -135,6 +148,22 @@ impl Application {
         );
         let enrollments = InterceptedService::new(
             EnrollmentServiceServer::new(EnrollmentApi::new(db.clone()))
+                .max_decoding_message_size(config.max_message_bytes),
+            interceptor.clone(),
+        );
+        let rotations = InterceptedService::new(
+            RotationServiceServer::new(RotationApi::new(db.clone()))
+                .max_decoding_message_size(config.max_message_bytes),
+            interceptor.clone(),
+        );
+
+        let succession_pools = InterceptedService::new(
+            SuccessionPoolServiceServer::new(SuccessionPoolApi::new(db.clone()))
+                .max_decoding_message_size(config.max_message_bytes),
+            interceptor.clone(),
+        );
+        let staffing = InterceptedService::new(
+            StaffingServiceServer::new(StaffingApi::new(db.clone()))
                 .max_decoding_message_size(config.max_message_bytes),
             interceptor.clone(),
         );
@@ -160,9 +189,13 @@ impl Application {
             .add_service(units)
             .add_service(scales)
             .add_service(standards)
+            .add_service(reports)
             .add_service(people)
             .add_service(training_plans)
             .add_service(enrollments)
+            .add_service(succession_pools)
+            .add_service(staffing)
+            .add_service(rotations)
             .serve_with_incoming_shutdown(tonic::transport::server::TcpIncoming::from(listener), shutdown)
             .await;
         probe.abort();
@@ -219,9 +252,13 @@ async fn probe_health(db: DatabaseConnection, reporter: HealthReporter, interval
                 UNIT_SERVICE,
                 SCALE_SERVICE,
                 STANDARD_SERVICE,
+                REPORT_SERVICE,
                 PERSON_SERVICE,
                 TRAINING_PLAN_SERVICE,
                 ENROLLMENT_SERVICE,
+                ROTATION_SERVICE,
+                SUCCESSION_POOL_SERVICE,
+                STAFFING_SERVICE,
             ] {
                 reporter.set_service_status(service, status).await;
             }

@@ -5,6 +5,7 @@ pub mod filter;
 pub mod locality;
 pub mod page;
 pub mod person;
+pub mod report;
 pub mod rotation;
 pub mod standard;
 pub mod text;

@@ -85,7 +85,8 @@ pub fn parse_level(name: &str) -> Result<(String, String), String> {
 
 // ---- enums -------------------------------------------------------------------------
 
-fn category(value: i32) -> Result<Category, String> {
+/// A required category.
+pub fn category(value: i32) -> Result<Category, String> {
     use pb::PersonCategory as C;
     match C::try_from(value).map_err(|_| format!("{value} is not a PersonCategory"))? {
         C::Unspecified => Err("is required".to_owned()),
@@ -629,19 +630,6 @@ async fn write_records(
     ctx.check_deadline()?;
     txn.commit().await?;
     Ok(ids)
-}
-
-/// Runs a small write in a transaction: `body` does the work, then the audit entry is
-/// recorded and the transaction committed while the caller still waits.
-macro_rules! write_txn {
-    ($db:expr, $ctx:expr, $method:expr, $resource:expr, |$txn:ident| $body:block) => {{
-        let $txn = store::begin_write($db).await?;
-        let result = $body;
-        audit::record(&$txn, &$ctx.principal.subject, $method, &$resource, None, serde_json::json!({})).await?;
-        $ctx.check_deadline()?;
-        $txn.commit().await.map_err(Error::from)?;
-        result
-    }};
 }
 
 impl PersonApi {

@@ -46,7 +46,7 @@ impl UnitApi {
 }
 
 /// A required sector.
-fn sector(value: i32) -> Result<Sector, String> {
+pub fn sector(value: i32) -> Result<Sector, String> {
     use pb::Sector as S;
     Ok(match S::try_from(value).map_err(|_| format!("{value} is not a Sector"))? {
         S::Unspecified => return Err("is required".to_owned()),

@@ -99,6 +99,11 @@ pub async fn spawn_app() -> TestApp {
 
 /// Spawns a server after `configure` adjusts its configuration.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut ServerConfig)) -> TestApp {
+    // HRPLAN_TEST_LOG=error (or any filter) shows the server's logs, e.g. the cause
+    // of an INTERNAL answer.
+    if let Ok(filter) = std::env::var("HRPLAN_TEST_LOG") {
+        hrplan::telemetry::init(&filter);
+    }
     let (url, sqlite_path) = fresh_database().await;
     let mut config = ServerConfig::new(url.clone());
     config.keys = KeyConfig::Hs256(SECRET.to_vec());

@@ -1,0 +1,137 @@
+//! Report arithmetic: cells with count, denominator and percent, cumulative
+//! "this level or higher" over ordered scales, age bands, and the suppression of
+//! small cells for callers who may not see person-level data.
+
+use chrono::{Datelike, NaiveDate};
+
+/// One computed cell, before conversion to the wire.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CellValue {
+    /// Stable key.
+    pub key: String,
+    /// Vietnamese label.
+    pub label: String,
+    /// People in the cell.
+    pub count: i64,
+    /// People the percentage is taken of.
+    pub denominator: i64,
+    /// People at this level or higher (ordered scales only).
+    pub cumulative: Option<i64>,
+    /// Whether the cell is hidden.
+    pub suppressed: bool,
+}
+
+impl CellValue {
+    /// A cell of `count` out of `denominator`.
+    pub fn new(key: impl Into<String>, label: impl Into<String>, count: i64, denominator: i64) -> Self {
+        Self { key: key.into(), label: label.into(), count, denominator, cumulative: None, suppressed: false }
+    }
+
+    /// count / denominator × 100, or 0 for an empty group.
+    pub fn percent(&self) -> f64 {
+        percent(self.count, self.denominator)
+    }
+
+    /// Hides the cell when it is non-empty and smaller than `threshold`, so that a
+    /// small group cannot be singled out. Zero stays zero: it discloses nobody.
+    pub fn suppress_below(&mut self, threshold: i64) {
+        let small = |n: i64| n > 0 && n < threshold;
+        if small(self.count) || self.cumulative.is_some_and(small) {
+            self.suppressed = true;
+            self.count = 0;
+            self.cumulative = self.cumulative.map(|_| 0);
+        }
+    }
+}
+
+/// part / whole × 100, or 0 when the whole is 0.
+pub fn percent(part: i64, whole: i64) -> f64 {
+    if whole == 0 { 0.0 } else { part as f64 * 100.0 / whole as f64 }
+}
+
+/// Cells of an ordered scale, highest rank first, each with the cumulative count of
+/// people at that rank or higher. `ranks` holds (rank, key, label, count); people
+/// with no level in the scale form the last cell, `none`, whose cumulative is the
+/// whole group.
+pub fn ordered_cells(mut ranks: Vec<(i32, String, String, i64)>, headcount: i64, none_label: &str) -> Vec<CellValue> {
+    ranks.sort_by_key(|r| std::cmp::Reverse(r.0));
+    let mut running = 0;
+    let mut cells: Vec<CellValue> = ranks
+        .into_iter()
+        .map(|(_, key, label, count)| {
+            running += count;
+            CellValue { cumulative: Some(running), ..CellValue::new(key, label, count, headcount) }
+        })
+        .collect();
+    let none = (headcount - running).max(0);
+    cells.push(CellValue { cumulative: Some(headcount), ..CellValue::new("none", none_label, none, headcount) });
+    cells
+}
+
+/// The age bands reports use, with their labels.
+pub const AGE_BANDS: [(&str, &str); 5] = [
+    ("under_30", "Dưới 30 tuổi"),
+    ("30_39", "Từ 30 đến 39 tuổi"),
+    ("40_49", "Từ 40 đến 49 tuổi"),
+    ("50_59", "Từ 50 đến 59 tuổi"),
+    ("60_over", "Từ 60 tuổi trở lên"),
+];
+
+/// The latest birth dates of people at least 30, 40, 50 and 60 years old on `day`:
+/// a person born on or before `bounds[i]` is in band `i + 1` or above.
+pub fn age_band_bounds(day: NaiveDate) -> [NaiveDate; 4] {
+    [30, 40, 50, 60].map(|years| years_before(day, years))
+}
+
+fn years_before(day: NaiveDate, years: i32) -> NaiveDate {
+    let year = day.year() - years;
+    // 29 February falls back to 28 February in a common year.
+    day.with_year(year).or_else(|| NaiveDate::from_ymd_opt(year, day.month(), 28)).unwrap_or(day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_worked_example_adds_up() {
+        let headcount = 244;
+        let cells = ordered_cells(
+            vec![
+                (70, "doctorate".into(), "Tiến sĩ".into(), 1),
+                (60, "master".into(), "Thạc sĩ".into(), 41),
+                (50, "university".into(), "Đại học".into(), 198),
+                (40, "college".into(), "Cao đẳng".into(), 3),
+                (30, "intermediate".into(), "Trung cấp".into(), 1),
+            ],
+            headcount,
+            "Chưa có",
+        );
+        let university = &cells[2];
+        assert_eq!(university.cumulative, Some(240));
+        assert!((percent(240, 244) - 98.3606).abs() < 1e-3);
+        assert!((percent(244, 2886) - 8.4546).abs() < 1e-3);
+        assert_eq!(cells.last().map(|c| c.count), Some(0));
+    }
+
+    #[test]
+    fn small_cells_are_suppressed_but_zero_is_not() {
+        let mut small = CellValue::new("a", "a", 3, 100);
+        small.suppress_below(5);
+        assert!(small.suppressed && small.count == 0);
+        let mut zero = CellValue::new("b", "b", 0, 100);
+        zero.suppress_below(5);
+        assert!(!zero.suppressed);
+        let mut large = CellValue::new("c", "c", 5, 100);
+        large.suppress_below(5);
+        assert!(!large.suppressed && large.count == 5);
+    }
+
+    #[test]
+    fn age_bands_are_bounded_by_birthdays() {
+        let day = NaiveDate::from_ymd_opt(2024, 2, 29).unwrap_or_default();
+        let bounds = age_band_bounds(day);
+        assert_eq!(bounds[0], NaiveDate::from_ymd_opt(1994, 2, 28).unwrap_or_default());
+        assert_eq!(bounds[3], NaiveDate::from_ymd_opt(1964, 2, 29).unwrap_or_default());
+    }
+}

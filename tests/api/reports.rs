@@ -1,0 +1,213 @@
+//! ReportService: the public worked example of DOMAIN.md, reproduced from person-level
+//! records, and the suppression of small cells.
+
+use hrplan::{
+    auth::Role,
+    grpc::pb::{
+        self, person_service_client::PersonServiceClient, report_service_client::ReportServiceClient,
+        unit_service_client::UnitServiceClient,
+    },
+};
+use tonic::{Code, service::interceptor::InterceptedService, transport::Channel};
+
+use crate::helpers::{Bearer, TestApp, bearer, code_of, date, spawn_app, token};
+
+type ReportClient = ReportServiceClient<InterceptedService<Channel, Bearer>>;
+
+fn reports_as(app: &TestApp, localities: &[&str], roles: &[Role]) -> ReportClient {
+    ReportServiceClient::with_interceptor(app.channel.clone(), bearer(Some(token(localities, roles))))
+}
+
+/// "A provincial city has 244 leaders and managers among its 2,886 cadres, civil
+/// servants, public employees and workers. By professional qualification: 1 doctorate,
+/// 41 master's, 198 university, 3 college, 1 intermediate. By political theory: 85
+/// advanced, 157 intermediate." Loaded as people of Thành phố Lạng Sơn (178) in 2024.
+async fn load_worked_example(app: &TestApp) {
+    app.load_demo().await;
+    let admin = bearer(Some(token(&["*"], &[Role::Admin])));
+    let unit = UnitServiceClient::with_interceptor(app.channel.clone(), admin.clone())
+        .create_unit(pb::CreateUnitRequest {
+            unit: Some(pb::Unit {
+                display_name: "Ủy ban nhân dân thành phố Lạng Sơn".into(),
+                locality: "localities/178".into(),
+                sector: pb::Sector::StateAdministration.into(),
+                kind: pb::UnitKind::PeoplesCommittee.into(),
+                valid_from: Some(date(2020, 1, 1)),
+                valid_until: Some(date(2025, 7, 1)),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .expect("unit")
+        .into_inner()
+        .unit
+        .expect("unit")
+        .name;
+    let professional = [("doctorate", 1), ("master", 41), ("university", 198), ("college", 3), ("intermediate", 1)];
+    let political = [("advanced", 85), ("intermediate", 157), ("", 2)];
+    let mut leader_professional = professional.iter().flat_map(|(level, n)| std::iter::repeat_n(*level, *n));
+    let mut leader_political = political.iter().flat_map(|(level, n)| std::iter::repeat_n(*level, *n));
+    let records: Vec<pb::ImportPeopleRequest> = (0..2886)
+        .map(|i| {
+            let leader = i < 244;
+            let mut qualifications = Vec::new();
+            let professional_level =
+                if leader { leader_professional.next().unwrap_or("university") } else { "university" };
+            qualifications.push(pb::Qualification {
+                level: format!("scales/professional/levels/{professional_level}"),
+                awarded_on: Some(date(2005, 6, 30)),
+                ..Default::default()
+            });
+            let political_level = if leader { leader_political.next().unwrap_or("") } else { "elementary" };
+            if !political_level.is_empty() {
+                qualifications.push(pb::Qualification {
+                    level: format!("scales/political_theory/levels/{political_level}"),
+                    awarded_on: Some(date(2012, 6, 30)),
+                    ..Default::default()
+                });
+            }
+            pb::ImportPeopleRequest {
+                record: Some(pb::PersonRecord {
+                    person: Some(pb::Person {
+                        full_name: format!("Cán bộ {i}"),
+                        birth_date: Some(date(1965 + (i % 20), 1, 1)),
+                        gender: if i % 3 == 0 { pb::Gender::Female } else { pb::Gender::Male }.into(),
+                        ethnicity: if i % 4 == 0 { "Tày" } else { "Kinh" }.into(),
+                        category: pb::PersonCategory::CivilServant.into(),
+                        employed_from: Some(date(2006, 1, 1)),
+                        ..Default::default()
+                    }),
+                    placements: vec![pb::Placement {
+                        unit: unit.clone(),
+                        post_title: if leader { "Trưởng phòng" } else { "Chuyên viên" }.into(),
+                        leader,
+                        valid_from: Some(date(2020, 1, 1)),
+                        valid_until: Some(date(2025, 7, 1)),
+                        ..Default::default()
+                    }],
+                    qualifications,
+                    evaluations: vec![],
+                }),
+            }
+        })
+        .collect();
+    let answer = PersonServiceClient::with_interceptor(app.channel.clone(), admin)
+        .import_people(tokio_stream::iter(records))
+        .await
+        .expect("import")
+        .into_inner();
+    assert_eq!(answer.imported_count, 2886, "{:?}", answer.rejected.first());
+}
+
+fn scope(locality: &str, leaders_only: bool) -> pb::ReportScope {
+    pb::ReportScope { locality: locality.into(), as_of: Some(date(2024, 1, 1)), leaders_only, ..Default::default() }
+}
+
+fn cells<'a>(profile: &'a pb::WorkforceProfile, dimension: &str) -> &'a [pb::Cell] {
+    &profile.distributions.iter().find(|d| d.dimension == dimension).expect(dimension).cells
+}
+
+fn counts(cells: &[pb::Cell]) -> Vec<i64> {
+    cells.iter().map(|c| c.count).collect()
+}
+
+#[tokio::test]
+async fn the_public_worked_example_is_reproduced_from_person_level_records() {
+    let app = spawn_app().await;
+    load_worked_example(&app).await;
+    let mut reports = reports_as(&app, &["20"], &[Role::PersonalDataReader]);
+
+    let everyone = reports
+        .get_workforce_profile(pb::GetWorkforceProfileRequest { scope: Some(scope("localities/178", false)) })
+        .await
+        .expect("profile")
+        .into_inner()
+        .total
+        .expect("total");
+    assert_eq!(everyone.headcount, 2886);
+    let leaders = everyone.leaders.expect("leaders");
+    assert_eq!((leaders.count, leaders.denominator), (244, 2886));
+    assert!((leaders.percent - 8.45).abs() < 0.005, "{}", leaders.percent);
+
+    let managers = reports
+        .get_workforce_profile(pb::GetWorkforceProfileRequest { scope: Some(scope("localities/178", true)) })
+        .await
+        .expect("profile")
+        .into_inner()
+        .total
+        .expect("total");
+    assert_eq!(managers.headcount, 244);
+    let professional = cells(&managers, "scales/professional");
+    // Doctorate (with specialist II), master (with specialist I), university, college,
+    // intermediate, elementary, untrained, none.
+    assert_eq!(counts(professional), [1, 41, 198, 3, 1, 0, 0, 0]);
+    let university = &professional[2];
+    assert_eq!(university.key, "scales/professional/levels/university");
+    assert_eq!(university.cumulative_count, 240);
+    assert!((university.cumulative_percent - 98.36).abs() < 0.005, "{}", university.cumulative_percent);
+    assert!(professional.iter().all(|c| c.denominator == 244));
+    let political = cells(&managers, "scales/political_theory");
+    assert_eq!(counts(political), [85, 157, 0, 0, 2]);
+    assert_eq!(political[1].cumulative_count, 242);
+}
+
+#[tokio::test]
+async fn small_cells_are_hidden_from_aggregate_readers_only() {
+    let app = spawn_app().await;
+    load_worked_example(&app).await;
+    let request = || pb::GetWorkforceProfileRequest { scope: Some(scope("localities/178", true)) };
+
+    let exact = reports_as(&app, &["20"], &[Role::PersonalDataReader])
+        .get_workforce_profile(request())
+        .await
+        .expect("profile")
+        .into_inner()
+        .total
+        .expect("total");
+    let hidden = reports_as(&app, &["20"], &[Role::AggregateReader])
+        .get_workforce_profile(request())
+        .await
+        .expect("profile")
+        .into_inner()
+        .total
+        .expect("total");
+
+    let doctorate_exact = &cells(&exact, "scales/professional")[0];
+    let doctorate_hidden = &cells(&hidden, "scales/professional")[0];
+    assert_eq!((doctorate_exact.count, doctorate_exact.suppressed), (1, false));
+    assert_eq!((doctorate_hidden.count, doctorate_hidden.suppressed), (0, true));
+    let master_hidden = &cells(&hidden, "scales/professional")[1];
+    assert_eq!((master_hidden.count, master_hidden.suppressed), (41, false));
+    // An empty cell discloses nobody and stays visible.
+    let untrained = &cells(&hidden, "scales/professional")[6];
+    assert_eq!((untrained.count, untrained.suppressed), (0, false));
+}
+
+#[tokio::test]
+async fn a_province_report_breaks_down_by_the_children_of_its_date() {
+    let app = spawn_app().await;
+    load_worked_example(&app).await;
+    let mut reports = reports_as(&app, &["20"], &[Role::PersonalDataReader]);
+    let request = |year, month, day| pb::GetWorkforceProfileRequest {
+        scope: Some(pb::ReportScope {
+            locality: "localities/20".into(),
+            as_of: Some(date(year, month, day)),
+            breakdown_by_child: true,
+            ..Default::default()
+        }),
+    };
+
+    let before = reports.get_workforce_profile(request(2025, 6, 30)).await.expect("profile").into_inner();
+    assert_eq!(before.total.as_ref().map(|t| t.headcount), Some(2886));
+    let children: Vec<(&str, i64)> = before.children.iter().map(|c| (c.locality.as_str(), c.headcount)).collect();
+    assert_eq!(children, [("localities/178", 2886), ("localities/187", 0)]);
+
+    // The unit and its placements end with the district on 2025-07-01.
+    let after = reports.get_workforce_profile(request(2025, 7, 1)).await.expect("profile").into_inner();
+    assert_eq!(after.total.as_ref().map(|t| t.headcount), Some(0));
+    assert!(after.children.iter().all(|c| c.locality.len() == "localities/00000".len()), "communes only after 2025");
+
+    let outside = reports_as(&app, &["11"], &[Role::Admin]).get_workforce_profile(request(2024, 1, 1)).await;
+    assert_eq!(code_of(outside), Code::PermissionDenied);
+}
