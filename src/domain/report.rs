@@ -77,6 +77,20 @@ pub const AGE_BANDS: [(&str, &str); 5] = [
     ("60_over", "Từ 60 tuổi trở lên"),
 ];
 
+/// The evaluation ratings, best first, with their labels.
+pub const RATINGS: [(&str, &str); 4] = [
+    ("excellent", "Hoàn thành xuất sắc nhiệm vụ"),
+    ("good", "Hoàn thành tốt nhiệm vụ"),
+    ("completed", "Hoàn thành nhiệm vụ"),
+    ("not_completed", "Không hoàn thành nhiệm vụ"),
+];
+
+/// The label of people with no rating in a year.
+pub const NOT_RATED_LABEL: &str = "Chưa được đánh giá";
+
+/// The most years one evaluation summary covers.
+pub const MAX_EVALUATION_YEARS: i32 = 20;
+
 /// The latest birth dates of people at least 30, 40, 50 and 60 years old on `day`:
 /// a person born on or before `bounds[i]` is in band `i + 1` or above.
 pub fn age_band_bounds(day: NaiveDate) -> [NaiveDate; 4] {

@@ -18,7 +18,7 @@ use crate::{
         date::today,
         filter::LocalityOrder,
         locality::{Code, check_tags},
-        report::{AGE_BANDS, CellValue, ordered_cells},
+        report::{AGE_BANDS, CellValue, MAX_EVALUATION_YEARS, NOT_RATED_LABEL, RATINGS, ordered_cells},
     },
     error::Result,
     store::{
@@ -194,29 +194,39 @@ impl ReportApi {
         let records = localities::load(&self.db, &chain).await?;
         Ok(records.iter().any(|r| r.tags.iter().any(|t| population.tags.contains(t))))
     }
-}
 
-#[tonic::async_trait]
-impl ReportService for ReportApi {
-    async fn get_workforce_profile(
+    /// Checks the scope, authorizes the caller over its locality and resolves its tags.
+    async fn authorized_population(
         &self,
-        request: Request<pb::GetWorkforceProfileRequest>,
-    ) -> Result<Response<pb::GetWorkforceProfileResponse>, Status> {
-        let ctx = RequestContext::of(&request)?;
-        let req = request.into_inner();
-        let mut v = Violations::new();
-        let population = population(&mut v, req.scope.as_ref());
+        ctx: &RequestContext,
+        mut v: Violations,
+        scope: Option<&pb::ReportScope>,
+    ) -> Result<Population> {
+        let population = population(&mut v, scope);
         v.finish()?;
         let mut population = required(population, "scope")?;
         authorize(&self.db, &ctx.principal, &population.root, Access::Read).await?;
+        population.root_tagged = self.root_tagged(&population).await?;
+        Ok(population)
+    }
+
+    /// The suppression threshold for this caller, if any.
+    fn threshold(&self, ctx: &RequestContext) -> Option<i64> {
+        (!ctx.principal.has_role(Role::PersonalDataReader)).then_some(self.suppression_threshold)
+    }
+
+    /// The workforce profile of an authorized population: the path of
+    /// GetWorkforceProfile and CompareWorkforceProfiles.
+    async fn workforce_profile(
+        &self,
+        threshold: Option<i64>,
+        population: &Population,
+    ) -> Result<pb::GetWorkforceProfileResponse> {
         let root = localities::load_one(&self.db, &population.root)
             .await?
             .ok_or_else(|| crate::error::Error::NotFound(population.root.name()))?;
-        population.root_tagged = self.root_tagged(&population).await?;
-
-        let groups = reports::workforce_counts(&self.db, &population).await?;
+        let groups = reports::workforce_counts(&self.db, population).await?;
         let levels = reports::scale_levels(&self.db).await?;
-        let threshold = (!ctx.principal.has_role(Role::PersonalDataReader)).then_some(self.suppression_threshold);
         let builder = ProfileBuilder { levels: &levels, threshold };
         let mut total = GroupCounts::default();
         groups.values().for_each(|g| accumulate(&mut total, g));
@@ -245,10 +255,154 @@ impl ReportService for ReportApi {
                 children.push(builder.profile(&record.code, name_on(record), counts));
             }
         }
-        Ok(Response::new(pb::GetWorkforceProfileResponse {
+        Ok(pb::GetWorkforceProfileResponse {
             as_of: Some(convert::to_date(population.as_of)),
             total: Some(total_profile),
             children,
+        })
+    }
+}
+
+/// The change of a cell from `base` to `other`; hidden when either is suppressed.
+fn cell_delta(base: Option<&pb::Cell>, other: Option<&pb::Cell>) -> pb::CellDelta {
+    let empty = pb::Cell::default();
+    let (b, o) = (base.unwrap_or(&empty), other.unwrap_or(&empty));
+    let (key, label) = if base.is_some() { (&b.key, &b.label) } else { (&o.key, &o.label) };
+    let suppressed = b.suppressed || o.suppressed;
+    pb::CellDelta {
+        key: key.clone(),
+        label: label.clone(),
+        count_delta: if suppressed { 0 } else { o.count - b.count },
+        percentage_point_delta: if suppressed { 0.0 } else { o.percent - b.percent },
+        suppressed,
+    }
+}
+
+/// The changes of every distribution of the total from `base` to `other`, matched by
+/// dimension and key, in the order of `base` (then what only `other` has).
+fn distribution_deltas(base: &pb::WorkforceProfile, other: &pb::WorkforceProfile) -> Vec<pb::DistributionDelta> {
+    let mut dimensions: Vec<&str> = base.distributions.iter().map(|d| d.dimension.as_str()).collect();
+    for d in &other.distributions {
+        if !dimensions.contains(&d.dimension.as_str()) {
+            dimensions.push(&d.dimension);
+        }
+    }
+    let find = |profile: &'_ pb::WorkforceProfile, dimension: &str| -> Vec<pb::Cell> {
+        profile.distributions.iter().find(|d| d.dimension == dimension).map(|d| d.cells.clone()).unwrap_or_default()
+    };
+    dimensions
+        .into_iter()
+        .map(|dimension| {
+            let (b, o) = (find(base, dimension), find(other, dimension));
+            let mut keys: Vec<&str> = b.iter().map(|c| c.key.as_str()).collect();
+            for c in &o {
+                if !keys.contains(&c.key.as_str()) {
+                    keys.push(&c.key);
+                }
+            }
+            let cells = keys
+                .into_iter()
+                .map(|key| cell_delta(b.iter().find(|c| c.key == key), o.iter().find(|c| c.key == key)))
+                .collect();
+            pb::DistributionDelta { dimension: dimension.to_owned(), cells }
+        })
+        .collect()
+}
+
+#[tonic::async_trait]
+impl ReportService for ReportApi {
+    async fn get_workforce_profile(
+        &self,
+        request: Request<pb::GetWorkforceProfileRequest>,
+    ) -> Result<Response<pb::GetWorkforceProfileResponse>, Status> {
+        let ctx = RequestContext::of(&request)?;
+        let req = request.into_inner();
+        let population = self.authorized_population(&ctx, Violations::new(), req.scope.as_ref()).await?;
+        Ok(Response::new(self.workforce_profile(self.threshold(&ctx), &population).await?))
+    }
+
+    async fn summarize_evaluations(
+        &self,
+        request: Request<pb::SummarizeEvaluationsRequest>,
+    ) -> Result<Response<pb::SummarizeEvaluationsResponse>, Status> {
+        let ctx = RequestContext::of(&request)?;
+        let req = request.into_inner();
+        let mut v = Violations::new();
+        if req.first_year <= 0 {
+            v.add("first_year", "is required");
+        } else if req.last_year < req.first_year {
+            v.add("last_year", "must not be before first_year");
+        } else if req.last_year - req.first_year >= MAX_EVALUATION_YEARS {
+            v.add("last_year", format!("spans more than {MAX_EVALUATION_YEARS} years"));
+        }
+        let population = self.authorized_population(&ctx, v, req.scope.as_ref()).await?;
+        let threshold = self.threshold(&ctx);
+        let (headcount, counts) =
+            reports::evaluation_counts(&self.db, &population, req.first_year, req.last_year).await?;
+        let finish = |mut cells: Vec<CellValue>| -> Vec<pb::Cell> {
+            if let Some(threshold) = threshold {
+                cells.iter_mut().for_each(|c| c.suppress_below(threshold));
+            }
+            cells.iter().map(cell_to_pb).collect()
+        };
+        let years = (req.first_year..=req.last_year)
+            .map(|year| {
+                let count = |rating: &str| counts.get(&(year, rating.to_owned())).copied().unwrap_or_default();
+                let rank_of = |i: usize| i32::try_from(RATINGS.len() - i).unwrap_or_default();
+                let ranks = RATINGS
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (key, label))| (rank_of(i), (*key).to_owned(), (*label).to_owned(), count(key)))
+                    .collect();
+                let mut cells = ordered_cells(ranks, headcount, NOT_RATED_LABEL);
+                if let Some(last) = cells.last_mut() {
+                    last.key = "not_rated".to_owned();
+                }
+                let good_or_better = finish(vec![CellValue::new(
+                    "good_or_better",
+                    "Hoàn thành tốt nhiệm vụ trở lên",
+                    count("excellent") + count("good"),
+                    headcount,
+                )]);
+                pb::EvaluationYear { year, cells: finish(cells), good_or_better: good_or_better.into_iter().next() }
+            })
+            .collect();
+        Ok(Response::new(pb::SummarizeEvaluationsResponse {
+            as_of: Some(convert::to_date(population.as_of)),
+            headcount,
+            years,
+        }))
+    }
+
+    async fn compare_workforce_profiles(
+        &self,
+        request: Request<pb::CompareWorkforceProfilesRequest>,
+    ) -> Result<Response<pb::CompareWorkforceProfilesResponse>, Status> {
+        let ctx = RequestContext::of(&request)?;
+        let req = request.into_inner();
+        let mut v = Violations::new();
+        let other_date = v.check("other_date", convert::optional_date(req.other_date.as_ref())).flatten();
+        if req.other_date.is_none() {
+            v.add("other_date", "is required");
+        }
+        let population = self.authorized_population(&ctx, v, req.scope.as_ref()).await?;
+        let other_date = required(other_date, "other_date")?;
+        let mut other_population = Population { as_of: other_date, root_tagged: false, ..population.clone() };
+        other_population.root_tagged = self.root_tagged(&other_population).await?;
+        let threshold = self.threshold(&ctx);
+        let base = self.workforce_profile(threshold, &population).await?;
+        let other = self.workforce_profile(threshold, &other_population).await?;
+        let empty = pb::WorkforceProfile::default();
+        let (b, o) = (base.total.as_ref().unwrap_or(&empty), other.total.as_ref().unwrap_or(&empty));
+        let leaders_delta = Some(cell_delta(b.leaders.as_ref(), o.leaders.as_ref()));
+        let distribution_deltas = distribution_deltas(b, o);
+        let headcount_delta = o.headcount - b.headcount;
+        Ok(Response::new(pb::CompareWorkforceProfilesResponse {
+            base: Some(base),
+            other: Some(other),
+            headcount_delta,
+            leaders_delta,
+            distribution_deltas,
         }))
     }
 }

@@ -206,3 +206,38 @@ pub async fn scale_levels(conn: &impl ConnectionTrait) -> Result<BTreeMap<String
     }
     Ok(scales)
 }
+
+/// The evaluations of a population over a range of years, in one query: the
+/// population's headcount and (year, rating) → people rated so that year.
+pub async fn evaluation_counts(
+    conn: &impl ConnectionTrait,
+    p: &Population,
+    first_year: i32,
+    last_year: i32,
+) -> Result<(i64, BTreeMap<(i32, String), i64>)> {
+    let backend = conn.get_database_backend();
+    let (ctes, mut values) = population_ctes(p);
+    // The grouped columns come from a subquery, never from an expression with a bind
+    // parameter, which PostgreSQL would not match against the select list.
+    let sql = format!(
+        "{ctes} \
+         SELECT 'heads' AS kind, 0 AS yr, '' AS rating, COUNT(*) AS n FROM population \
+         UNION ALL \
+         SELECT 'rated', yr, rating, COUNT(*) FROM (SELECT e.year AS yr, e.rating AS rating \
+           FROM evaluations e JOIN population pp ON pp.id = e.person_id \
+           WHERE e.year >= ? AND e.year <= ?) r GROUP BY yr, rating"
+    );
+    values.extend([first_year.into(), last_year.into()]);
+    let mut headcount = 0;
+    let mut counts = BTreeMap::new();
+    for row in conn.query_all_raw(stmt(backend, &sql, values)).await? {
+        let kind: String = row.try_get("", "kind")?;
+        let n: i64 = row.try_get("", "n")?;
+        if kind == "heads" {
+            headcount = n;
+        } else {
+            counts.insert((row.try_get::<i32>("", "yr")?, row.try_get::<String>("", "rating")?), n);
+        }
+    }
+    Ok((headcount, counts))
+}

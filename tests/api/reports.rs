@@ -211,3 +211,175 @@ async fn a_province_report_breaks_down_by_the_children_of_its_date() {
     let outside = reports_as(&app, &["11"], &[Role::Admin]).get_workforce_profile(request(2024, 1, 1)).await;
     assert_eq!(code_of(outside), Code::PermissionDenied);
 }
+
+/// Ten civil servants of Thành phố Lạng Sơn (178, until the 2025 reorganisation) with
+/// their evaluations: in 2024,
+/// 2 excellent, 5 good and 3 completed; in 2023, 4 good, 5 completed and one not
+/// rated; nobody rated in 2025.
+async fn load_evaluated_people(app: &TestApp) {
+    app.load_demo().await;
+    let admin = bearer(Some(token(&["*"], &[Role::Admin])));
+    let unit = UnitServiceClient::with_interceptor(app.channel.clone(), admin.clone())
+        .create_unit(pb::CreateUnitRequest {
+            unit: Some(pb::Unit {
+                display_name: "Văn phòng Ủy ban nhân dân thành phố Lạng Sơn".into(),
+                locality: "localities/178".into(),
+                sector: pb::Sector::StateAdministration.into(),
+                kind: pb::UnitKind::PeoplesCommittee.into(),
+                valid_from: Some(date(2020, 1, 1)),
+                valid_until: Some(date(2025, 7, 1)),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .expect("unit")
+        .into_inner()
+        .unit
+        .expect("unit")
+        .name;
+    let records: Vec<pb::ImportPeopleRequest> = (0..10)
+        .map(|i| {
+            let rating_2024 = match i {
+                0..2 => pb::Rating::Excellent,
+                2..7 => pb::Rating::Good,
+                _ => pb::Rating::Completed,
+            };
+            let mut evaluations = vec![pb::Evaluation { year: 2024, rating: rating_2024.into(), ..Default::default() }];
+            if i < 9 {
+                let rating_2023 = if i < 4 { pb::Rating::Good } else { pb::Rating::Completed };
+                evaluations.push(pb::Evaluation { year: 2023, rating: rating_2023.into(), ..Default::default() });
+            }
+            pb::ImportPeopleRequest {
+                record: Some(pb::PersonRecord {
+                    person: Some(pb::Person {
+                        full_name: format!("Công chức {i}"),
+                        birth_date: Some(date(1980 + i, 1, 1)),
+                        gender: pb::Gender::Female.into(),
+                        ethnicity: "Kinh".into(),
+                        category: pb::PersonCategory::CivilServant.into(),
+                        employed_from: Some(date(2010, 1, 1)),
+                        ..Default::default()
+                    }),
+                    placements: vec![pb::Placement {
+                        unit: unit.clone(),
+                        post_title: "Chuyên viên".into(),
+                        valid_from: Some(date(2020, 1, 1)),
+                        valid_until: Some(date(2025, 7, 1)),
+                        ..Default::default()
+                    }],
+                    qualifications: vec![],
+                    evaluations,
+                }),
+            }
+        })
+        .collect();
+    let answer = PersonServiceClient::with_interceptor(app.channel.clone(), admin)
+        .import_people(tokio_stream::iter(records))
+        .await
+        .expect("import")
+        .into_inner();
+    assert_eq!(answer.imported_count, 10, "{:?}", answer.rejected.first());
+}
+
+fn evaluations_request(first_year: i32, last_year: i32) -> pb::SummarizeEvaluationsRequest {
+    pb::SummarizeEvaluationsRequest {
+        scope: Some(pb::ReportScope {
+            locality: "localities/20".into(),
+            as_of: Some(date(2025, 1, 1)),
+            ..Default::default()
+        }),
+        first_year,
+        last_year,
+    }
+}
+
+#[tokio::test]
+async fn evaluations_are_summarized_per_year_with_good_or_better() {
+    let app = spawn_app().await;
+    load_evaluated_people(&app).await;
+    let mut reports = reports_as(&app, &["20"], &[Role::PersonalDataReader]);
+
+    let summary = reports.summarize_evaluations(evaluations_request(2023, 2025)).await.expect("summary").into_inner();
+    assert_eq!(summary.headcount, 10);
+    assert_eq!(summary.years.iter().map(|y| y.year).collect::<Vec<_>>(), [2023, 2024, 2025]);
+
+    let y2024 = &summary.years[1];
+    let keys: Vec<&str> = y2024.cells.iter().map(|c| c.key.as_str()).collect();
+    assert_eq!(keys, ["excellent", "good", "completed", "not_completed", "not_rated"]);
+    assert_eq!(y2024.cells[0].label, "Hoàn thành xuất sắc nhiệm vụ");
+    assert_eq!(counts(&y2024.cells), [2, 5, 3, 0, 0]);
+    assert!(y2024.cells.iter().all(|c| c.denominator == 10));
+    let good = &y2024.cells[1];
+    assert_eq!(good.cumulative_count, 7);
+    assert!((good.cumulative_percent - 70.0).abs() < 1e-9, "{}", good.cumulative_percent);
+    let good_or_better = y2024.good_or_better.as_ref().expect("good or better");
+    assert_eq!((good_or_better.count, good_or_better.denominator), (7, 10));
+    assert!((good_or_better.percent - 70.0).abs() < 1e-9);
+
+    let y2023 = &summary.years[0];
+    assert_eq!(counts(&y2023.cells), [0, 4, 5, 0, 1]);
+    assert_eq!(y2023.good_or_better.as_ref().map(|c| c.count), Some(4));
+    assert_eq!(counts(&summary.years[2].cells), [0, 0, 0, 0, 10]);
+
+    // An aggregate reader does not see the two excellent people of 2024.
+    let hidden = reports_as(&app, &["20"], &[Role::AggregateReader])
+        .summarize_evaluations(evaluations_request(2024, 2024))
+        .await
+        .expect("summary")
+        .into_inner();
+    let excellent = &hidden.years[0].cells[0];
+    assert_eq!((excellent.count, excellent.suppressed), (0, true));
+    assert_eq!((hidden.years[0].cells[1].count, hidden.years[0].cells[1].suppressed), (5, false));
+
+    let too_long = reports.summarize_evaluations(evaluations_request(2000, 2020)).await;
+    assert_eq!(code_of(too_long), Code::InvalidArgument);
+    let backwards = reports.summarize_evaluations(evaluations_request(2024, 2023)).await;
+    assert_eq!(code_of(backwards), Code::InvalidArgument);
+    assert!(reports.summarize_evaluations(evaluations_request(2005, 2024)).await.is_ok(), "20 years are fine");
+}
+
+#[tokio::test]
+async fn profiles_are_compared_between_two_dates() {
+    let app = spawn_app().await;
+    load_worked_example(&app).await;
+    let mut reports = reports_as(&app, &["20"], &[Role::PersonalDataReader]);
+
+    let comparison = reports
+        .compare_workforce_profiles(pb::CompareWorkforceProfilesRequest {
+            scope: Some(scope("localities/178", false)),
+            other_date: Some(date(2025, 7, 1)),
+        })
+        .await
+        .expect("comparison")
+        .into_inner();
+    let base = comparison.base.as_ref().and_then(|b| b.total.as_ref()).expect("base");
+    let other = comparison.other.as_ref().and_then(|o| o.total.as_ref()).expect("other");
+    assert_eq!((base.headcount, other.headcount), (2886, 0));
+    assert_eq!(comparison.headcount_delta, -2886);
+    assert_eq!(comparison.other.as_ref().and_then(|o| o.as_of), Some(date(2025, 7, 1)));
+
+    let leaders = comparison.leaders_delta.as_ref().expect("leaders");
+    assert_eq!(leaders.count_delta, -244);
+    assert!((leaders.percentage_point_delta + 244.0 * 100.0 / 2886.0).abs() < 1e-9);
+
+    let dimensions: Vec<&str> = comparison.distribution_deltas.iter().map(|d| d.dimension.as_str()).collect();
+    let profile_dimensions: Vec<&str> = base.distributions.iter().map(|d| d.dimension.as_str()).collect();
+    assert_eq!(dimensions, profile_dimensions);
+    let professional =
+        comparison.distribution_deltas.iter().find(|d| d.dimension == "scales/professional").expect("professional");
+    let university =
+        professional.cells.iter().find(|c| c.key == "scales/professional/levels/university").expect("university");
+    // 198 leaders and all 2,642 others hold a university degree.
+    assert_eq!(university.count_delta, -(198 + 2642));
+    assert!((university.percentage_point_delta + 2840.0 * 100.0 / 2886.0).abs() < 1e-9);
+    assert!(comparison.distribution_deltas.iter().flat_map(|d| &d.cells).all(|c| c.count_delta <= 0 && !c.suppressed));
+
+    let missing = reports
+        .compare_workforce_profiles(pb::CompareWorkforceProfilesRequest {
+            scope: Some(scope("localities/178", false)),
+            other_date: None,
+        })
+        .await;
+    assert_eq!(code_of(missing), Code::InvalidArgument);
+}
