@@ -188,10 +188,10 @@ pub async fn replayed(
     method: &str,
     idem: Option<&(String, String)>,
 ) -> Result<Option<String>> {
-    let Some((request_id, fingerprint)) = idem else { return Ok(None) };
-    match crate::store::audit::find_request(db, method, request_id).await? {
-        Some(seen) if &seen.fingerprint == fingerprint => Ok(Some(seen.resource)),
-        Some(_) => Err(Error::invalid("request_id", "was already used for a different request")),
+    match idem {
+        Some((request_id, fingerprint)) => {
+            crate::store::audit::replayed(db, method, Some(request_id.as_str()), fingerprint).await
+        }
         None => Ok(None),
     }
 }

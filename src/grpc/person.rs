@@ -763,14 +763,9 @@ impl PersonService for PersonApi {
         let mut body = req.clone();
         body.request_id.clear();
         let fingerprint = fingerprint(&body);
-        if let Some(request_id) = &request_id
-            && let Some(seen) = audit::find_request(&self.db, "CreatePerson", request_id).await?
-        {
-            if seen.fingerprint != fingerprint {
-                return Err(Error::invalid("request_id", "was already used for a different request").into());
-            }
-            let id = parse_id(&seen.resource, "people").map_err(Error::internal)?;
-            let row = people::load_person(&self.db, id).await?.ok_or_else(|| Error::NotFound(seen.resource.clone()))?;
+        if let Some(resource) = audit::replayed(&self.db, "CreatePerson", request_id.as_deref(), &fingerprint).await? {
+            let id = parse_id(&resource, "people").map_err(Error::internal)?;
+            let row = people::load_person(&self.db, id).await?.ok_or_else(|| Error::NotFound(resource.clone()))?;
             return Ok(Response::new(pb::CreatePersonResponse {
                 person: Some(person_pb(&self.db, &row, today()).await?),
             }));

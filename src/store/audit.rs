@@ -55,6 +55,22 @@ pub async fn find_request(conn: &impl ConnectionTrait, method: &str, request_id:
         .transpose()
 }
 
+/// The resource an earlier create with the same identifier made, if any (AIP-155); a
+/// reuse of the identifier for a different request body is INVALID_ARGUMENT.
+pub async fn replayed(
+    conn: &impl ConnectionTrait,
+    method: &str,
+    request_id: Option<&str>,
+    fingerprint: &str,
+) -> Result<Option<String>> {
+    let Some(request_id) = request_id else { return Ok(None) };
+    match find_request(conn, method, request_id).await? {
+        None => Ok(None),
+        Some(seen) if seen.fingerprint == fingerprint => Ok(Some(seen.resource)),
+        Some(_) => Err(crate::error::Error::invalid("request_id", "was already used for a different request")),
+    }
+}
+
 /// Remembers a request's identifier with the resource it made.
 pub async fn remember_request(
     conn: &impl ConnectionTrait,

@@ -74,16 +74,9 @@ async fn finish(txn: DatabaseTransaction, ctx: &RequestContext, validate_only: b
 /// Replays an earlier request with the same identifier: its resource names, or
 /// INVALID_ARGUMENT if the identifier was used for a different request.
 async fn replay(txn: &DatabaseTransaction, method: &str, idem: &Idempotency) -> Result<Option<Vec<Code>>> {
-    let Some(request_id) = &idem.request_id else {
-        return Ok(None);
-    };
-    match audit::find_request(txn, method, request_id).await? {
-        None => Ok(None),
-        Some(seen) if seen.fingerprint == idem.fingerprint => Ok(Some(
-            seen.resource.split(',').filter(|n| !n.is_empty()).filter_map(|name| Code::from_name(name).ok()).collect(),
-        )),
-        Some(_) => Err(Error::invalid("request_id", "was already used for a different request")),
-    }
+    Ok(audit::replayed(txn, method, idem.request_id.as_deref(), &idem.fingerprint).await?.map(|resource| {
+        resource.split(',').filter(|n| !n.is_empty()).filter_map(|name| Code::from_name(name).ok()).collect()
+    }))
 }
 
 async fn insert_version(txn: &DatabaseTransaction, code: &Code, version: &Version) -> Result<()> {

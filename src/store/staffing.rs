@@ -163,19 +163,14 @@ pub async fn create(
 ) -> Result<QuotaRecord> {
     const METHOD: &str = "CreateStaffingQuota";
     let txn = begin_write(db).await?;
-    if let Some(request_id) = &idem.request_id
-        && let Some(seen) = audit::find_request(&txn, METHOD, request_id).await?
-    {
-        if seen.fingerprint != idem.fingerprint {
-            return Err(Error::invalid("request_id", "was already used for a different request"));
-        }
-        let id = seen.resource.strip_prefix("staffingQuotas/").and_then(|id| id.parse::<i64>().ok());
+    if let Some(resource) = audit::replayed(&txn, METHOD, idem.request_id.as_deref(), &idem.fingerprint).await? {
+        let id = resource.strip_prefix("staffingQuotas/").and_then(|id| id.parse::<i64>().ok());
         let record = match id {
             Some(id) => load(&txn, id).await?,
             None => None,
         };
         txn.rollback().await?;
-        return record.ok_or(Error::NotFound(seen.resource));
+        return record.ok_or(Error::NotFound(resource));
     }
     let backend = txn.get_database_backend();
     let (exists_sql, field, key): (&str, &str, Value) = match &new.target {

@@ -276,21 +276,14 @@ pub async fn create(
 ) -> Result<StandardRecord> {
     const METHOD: &str = "CreateStandard";
     let txn = begin_write(db).await?;
-    if let Some(request_id) = &idem.request_id {
-        match audit::find_request(&txn, METHOD, request_id).await? {
-            None => {}
-            Some(seen) if seen.fingerprint == idem.fingerprint => {
-                let id = seen
-                    .resource
-                    .strip_prefix("standards/")
-                    .and_then(|id| id.parse::<i64>().ok())
-                    .ok_or_else(|| Error::internal(format!("request log names `{}`", seen.resource)))?;
-                let record = load_one(&txn, id).await?.ok_or_else(|| Error::NotFound(seen.resource.clone()))?;
-                txn.rollback().await?;
-                return Ok(record);
-            }
-            Some(_) => return Err(Error::invalid("request_id", "was already used for a different request")),
-        }
+    if let Some(resource) = audit::replayed(&txn, METHOD, idem.request_id.as_deref(), &idem.fingerprint).await? {
+        let id = resource
+            .strip_prefix("standards/")
+            .and_then(|id| id.parse::<i64>().ok())
+            .ok_or_else(|| Error::internal(format!("request log names `{resource}`")))?;
+        let record = load_one(&txn, id).await?.ok_or_else(|| Error::NotFound(resource.clone()))?;
+        txn.rollback().await?;
+        return Ok(record);
     }
     let missing = check_levels_exist(&txn, &spec.minimums).await?;
     if !missing.is_empty() {

@@ -372,19 +372,14 @@ pub async fn create(
     const METHOD: &str = "CreateSuccessionPool";
     let txn = begin_write(db).await?;
     let today = crate::domain::date::today();
-    if let Some(request_id) = &idem.request_id
-        && let Some(seen) = audit::find_request(&txn, METHOD, request_id).await?
-    {
-        if seen.fingerprint != idem.fingerprint {
-            return Err(Error::invalid("request_id", "was already used for a different request"));
-        }
-        let id = seen.resource.strip_prefix("successionPools/").and_then(|id| id.parse::<i64>().ok());
+    if let Some(resource) = audit::replayed(&txn, METHOD, idem.request_id.as_deref(), &idem.fingerprint).await? {
+        let id = resource.strip_prefix("successionPools/").and_then(|id| id.parse::<i64>().ok());
         let record = match id {
             Some(id) => load(&txn, id, today).await?,
             None => None,
         };
         txn.rollback().await?;
-        return record.ok_or(Error::NotFound(seen.resource));
+        return record.ok_or(Error::NotFound(resource));
     }
     let backend = txn.get_database_backend();
     let unit = txn.query_one_raw(stmt(backend, "SELECT id FROM units WHERE id = ?", vec![unit_id.into()])).await?;

@@ -143,19 +143,14 @@ pub async fn create_plan(
 ) -> Result<PlanRecord> {
     const METHOD: &str = "CreateTrainingPlan";
     let txn = begin_write(db).await?;
-    if let Some(request_id) = &idem.request_id
-        && let Some(seen) = audit::find_request(&txn, METHOD, request_id).await?
-    {
-        if seen.fingerprint != idem.fingerprint {
-            return Err(Error::invalid("request_id", "was already used for a different request"));
-        }
-        let id = seen.resource.strip_prefix("trainingPlans/").and_then(|id| id.parse::<i64>().ok());
+    if let Some(resource) = audit::replayed(&txn, METHOD, idem.request_id.as_deref(), &idem.fingerprint).await? {
+        let id = resource.strip_prefix("trainingPlans/").and_then(|id| id.parse::<i64>().ok());
         let record = match id {
             Some(id) => load_plan(&txn, id).await?,
             None => None,
         };
         txn.rollback().await?;
-        return record.ok_or(Error::NotFound(seen.resource));
+        return record.ok_or(Error::NotFound(resource));
     }
     let mut violations = Vec::new();
     let owners =
@@ -720,19 +715,14 @@ pub async fn create_course(
 ) -> Result<CourseRecord> {
     const METHOD: &str = "CreateCourse";
     let txn = begin_write(db).await?;
-    if let Some(request_id) = &idem.request_id
-        && let Some(seen) = audit::find_request(&txn, METHOD, request_id).await?
-    {
-        if seen.fingerprint != idem.fingerprint {
-            return Err(Error::invalid("request_id", "was already used for a different request"));
-        }
-        let id = seen.resource.rsplit('/').next().and_then(|id| id.parse::<i64>().ok());
+    if let Some(resource) = audit::replayed(&txn, METHOD, idem.request_id.as_deref(), &idem.fingerprint).await? {
+        let id = resource.rsplit('/').next().and_then(|id| id.parse::<i64>().ok());
         let record = match id {
             Some(id) => load_course(&txn, plan_id, id).await?,
             None => None,
         };
         txn.rollback().await?;
-        return record.ok_or(Error::NotFound(seen.resource));
+        return record.ok_or(Error::NotFound(resource));
     }
     let plan = open_plan(&txn, plan_id).await?;
     let violations = course_violations(&plan, fields, "course");

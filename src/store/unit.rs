@@ -362,20 +362,15 @@ pub async fn create(
 ) -> Result<UnitRecord> {
     const METHOD: &str = "CreateUnit";
     let txn = begin_write(db).await?;
-    if let Some(request_id) = &idem.request_id
-        && let Some(seen) = audit::find_request(&txn, METHOD, request_id).await?
-    {
-        if seen.fingerprint != idem.fingerprint {
-            return Err(Error::invalid("request_id", "was already used for a different request"));
-        }
-        let id = seen.resource.strip_prefix("units/").and_then(|id| id.parse::<i64>().ok());
+    if let Some(resource) = audit::replayed(&txn, METHOD, idem.request_id.as_deref(), &idem.fingerprint).await? {
+        let id = resource.strip_prefix("units/").and_then(|id| id.parse::<i64>().ok());
         let record = match id {
             Some(id) => load(&txn, id).await?,
             None => None,
         };
         txn.rollback().await?;
         // The unit made by the first request has been deleted since.
-        return record.ok_or(Error::NotFound(seen.resource));
+        return record.ok_or(Error::NotFound(resource));
     }
     let Some(periods) = locality_periods(&txn, &new.locality).await? else {
         return Err(Error::invalid("unit.locality", format!("{} does not exist", new.locality.name())));
