@@ -183,7 +183,7 @@ async fn main() -> anyhow::Result<()> {
         if batch.len() == 10_000 || i + 1 == people {
             let txn = store::begin_write(&db).await?;
             insert_records(&txn, &batch).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-            txn.commit().await?;
+            hrplan::store::commit_background(txn).await?;
             batch.clear();
         }
     }

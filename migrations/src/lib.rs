@@ -12,6 +12,7 @@ mod m20261122_000002_create_request_log_and_audit_log;
 mod m20261122_000003_create_people_records;
 mod m20261122_000004_create_training;
 mod m20261122_000005_create_rotations_pools_quotas;
+mod m20261122_000006_create_person_facts;
 
 /// Runs every migration in order.
 #[derive(Debug)]
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_create_people_records::Migration),
             Box::new(m20261122_000004_create_training::Migration),
             Box::new(m20261122_000005_create_rotations_pools_quotas::Migration),
+            Box::new(m20261122_000006_create_person_facts::Migration),
         ]
     }
 }

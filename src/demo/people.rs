@@ -356,6 +356,6 @@ pub async fn load(db: &DatabaseConnection, ctx: &RequestContext) -> anyhow::Resu
     }
     let txn = store::begin_write(db).await?;
     let ids = people::insert_records(&txn, &new_records).await.map_err(|e| anyhow::anyhow!("demo people: {e}"))?;
-    txn.commit().await?;
+    crate::store::commit_background(txn).await?;
     Ok(ids.len())
 }

@@ -1,6 +1,7 @@
 //! Validated types and the rules of the records, free of I/O and unit-tested in place.
 
 pub mod date;
+pub mod facts;
 pub mod filter;
 pub mod locality;
 pub mod page;

@@ -398,8 +398,7 @@ async fn write_enrollments(
         serde_json::json!({ "enrollments": ids.len() }),
     )
     .await?;
-    ctx.check_deadline()?;
-    txn.commit().await?;
+    crate::store::commit(txn, &ctx).await?;
     Ok(ids)
 }
 
@@ -604,8 +603,7 @@ impl EnrollmentService for EnrollmentApi {
             serde_json::json!({ "qualification": row.qualification_id }),
         )
         .await?;
-        ctx.check_deadline()?;
-        txn.commit().await.map_err(Error::from)?;
+        crate::store::commit(txn, &ctx).await?;
         Ok(Response::new(pb::DeleteEnrollmentResponse {}))
     }
 
@@ -811,8 +809,7 @@ impl EnrollmentService for EnrollmentApi {
             serde_json::json!({ "from": row.status.as_str(), "to": next.as_str(), "date": day.to_string() }),
         )
         .await?;
-        ctx.check_deadline()?;
-        txn.commit().await.map_err(Error::from)?;
+        crate::store::commit(txn, &ctx).await?;
         Ok(Response::new(pb::TransitionEnrollmentResponse { enrollment: Some(reload(&self.db, plan_id, id).await?) }))
     }
 }

@@ -10,8 +10,7 @@ macro_rules! write_txn {
         let result = $body;
         $crate::store::audit::record(&$txn, &$ctx.principal.subject, $method, &$resource, None, serde_json::json!({}))
             .await?;
-        $ctx.check_deadline()?;
-        $txn.commit().await.map_err($crate::error::Error::from)?;
+        $crate::store::commit($txn, &$ctx).await?;
         result
     }};
 }

@@ -627,8 +627,7 @@ async fn write_records(
         serde_json::json!({ "people": ids.len() }),
     )
     .await?;
-    ctx.check_deadline()?;
-    txn.commit().await?;
+    crate::store::commit(txn, &ctx).await?;
     Ok(ids)
 }
 

@@ -22,6 +22,7 @@ use crate::{
     },
     error::Result,
     store::{
+        facts,
         locality::{self as localities, ListQuery},
         report::{self as reports, GroupCounts, Population},
     },
@@ -206,6 +207,11 @@ impl ReportApi {
         v.finish()?;
         let mut population = required(population, "scope")?;
         authorize(&self.db, &ctx.principal, &population.root, Access::Read).await?;
+        // Writes that bypassed the server (SQL by hand) leave people pending: bring
+        // their facts in step before counting.
+        if facts::any_pending(&self.db).await? {
+            facts::catch_up(&self.db).await?;
+        }
         population.root_tagged = self.root_tagged(&population).await?;
         Ok(population)
     }
@@ -225,8 +231,8 @@ impl ReportApi {
         let root = localities::load_one(&self.db, &population.root)
             .await?
             .ok_or_else(|| crate::error::Error::NotFound(population.root.name()))?;
-        let groups = reports::workforce_counts(&self.db, population).await?;
         let levels = reports::scale_levels(&self.db).await?;
+        let groups = reports::workforce_counts(&self.db, population, &levels).await?;
         let builder = ProfileBuilder { levels: &levels, threshold };
         let mut total = GroupCounts::default();
         groups.values().for_each(|g| accumulate(&mut total, g));

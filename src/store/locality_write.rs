@@ -62,11 +62,11 @@ fn check_etag(given: Option<&str>, record: &LocalityRecord) -> Result<()> {
 
 /// Commits, or rolls back for a dry run, but only while the caller still waits.
 async fn finish(txn: DatabaseTransaction, ctx: &RequestContext, validate_only: bool) -> Result<()> {
-    ctx.check_deadline()?;
     if validate_only {
+        ctx.check_deadline()?;
         txn.rollback().await?;
     } else {
-        txn.commit().await?;
+        super::commit(txn, ctx).await?;
     }
     Ok(())
 }

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod enrollment;
+pub mod facts;
 pub mod locality;
 pub mod locality_write;
 pub mod person;
@@ -27,7 +28,7 @@ use sea_orm::{
     SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait, Value,
 };
 
-use crate::error::Result;
+use crate::{auth::RequestContext, error::Result};
 
 /// Opens a pool on `url` (`sqlite://…` or `postgres://…`).
 pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
@@ -46,9 +47,53 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
     Ok(db)
 }
 
-/// Applies every pending migration.
+/// Applies every pending migration, then builds the person facts a migration left
+/// pending.
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
     Migrator::up(db, None).await?;
+    facts::catch_up(db).await?;
+    Ok(())
+}
+
+/// Commits a request's write: brings the person facts of the people it touched in
+/// step with their records, checks that the caller still waits, then commits. Every
+/// write commits here (`clippy.toml` forbids calling `commit` elsewhere), so that no
+/// committed state has stale facts.
+pub async fn commit(txn: DatabaseTransaction, ctx: &RequestContext) -> Result<()> {
+    facts::flush(&txn).await?;
+    ctx.check_deadline()?;
+    #[allow(clippy::disallowed_methods)]
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Commits a write nobody waits on (demo data, migrations, benchmarks), with its
+/// person facts brought in step.
+pub async fn commit_background(txn: DatabaseTransaction) -> Result<()> {
+    facts::flush(&txn).await?;
+    #[allow(clippy::disallowed_methods)]
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Rows inserted per statement, well under both backends' limits on parameters.
+const INSERT_CHUNK: usize = 500;
+
+/// Inserts `rows` of `width` values into `table_and_columns` (`table (a, b, …)`), a
+/// few hundred per statement.
+pub(crate) async fn insert_rows(
+    txn: &DatabaseTransaction,
+    table_and_columns: &str,
+    width: usize,
+    rows: Vec<Vec<Value>>,
+) -> Result<()> {
+    let backend = txn.get_database_backend();
+    for chunk in rows.chunks(INSERT_CHUNK) {
+        let tuple = format!("({})", placeholders(width));
+        let sql = format!("INSERT INTO {table_and_columns} VALUES {}", vec![tuple; chunk.len()].join(", "));
+        let values: Vec<Value> = chunk.iter().flatten().cloned().collect();
+        txn.execute_raw(stmt(backend, &sql, values)).await?;
+    }
     Ok(())
 }
 

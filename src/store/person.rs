@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, QueryResult, Value};
 
-use super::{placeholders, scope::scope_codes_cte, stmt};
+use super::{insert_rows, placeholders, scope::scope_codes_cte, stmt};
 use crate::{
     domain::{
         locality::Code,
@@ -19,7 +19,6 @@ use crate::{
 };
 
 /// Rows per multi-row INSERT; keeps every statement under SQLite's parameter limit.
-const INSERT_CHUNK: usize = 500;
 /// Ids per `IN (...)` list.
 const READ_CHUNK: usize = 900;
 
@@ -394,22 +393,6 @@ pub async fn allocate_ids(txn: &DatabaseTransaction, table: &str, n: usize) -> R
             Ok((1..=count).map(|i| max + i).collect())
         }
     }
-}
-
-async fn insert_rows(
-    txn: &DatabaseTransaction,
-    table_and_columns: &str,
-    width: usize,
-    rows: Vec<Vec<Value>>,
-) -> Result<()> {
-    let backend = txn.get_database_backend();
-    for chunk in rows.chunks(INSERT_CHUNK) {
-        let tuple = format!("({})", placeholders(width));
-        let sql = format!("INSERT INTO {table_and_columns} VALUES {}", vec![tuple; chunk.len()].join(", "));
-        let values: Vec<Value> = chunk.iter().flatten().cloned().collect();
-        txn.execute_raw(stmt(backend, &sql, values)).await?;
-    }
-    Ok(())
 }
 
 fn person_values(id: i64, p: &PersonFields, now: DateTime<Utc>) -> Vec<Value> {

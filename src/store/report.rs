@@ -1,7 +1,7 @@
 //! Report queries: the population of a report scope and its aggregates, computed in
 //! the database with GROUP BY (a few queries per report), never person by person.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
 use sea_orm::{ConnectionTrait, Value};
@@ -9,9 +9,10 @@ use sea_orm::{ConnectionTrait, Value};
 use super::{placeholders, stmt};
 use crate::{
     domain::{
+        facts::parse_levels_key,
         locality::{Code, Tier},
         person::{Category, MAJORITY_ETHNICITY},
-        report::age_band_bounds,
+        report::{AGE_BANDS, age_band_bounds},
     },
     error::Result,
 };
@@ -71,33 +72,34 @@ fn population_ctes(p: &Population) -> (String, Vec<Value>) {
 
     let mut filters = String::new();
     if !p.categories.is_empty() {
-        filters.push_str(&format!(" AND p.category IN ({})", placeholders(p.categories.len())));
+        filters.push_str(&format!(" AND f.category IN ({})", placeholders(p.categories.len())));
     }
     if !p.sectors.is_empty() {
-        filters.push_str(&format!(" AND u.sector IN ({})", placeholders(p.sectors.len())));
+        filters.push_str(&format!(" AND f.sector IN ({})", placeholders(p.sectors.len())));
     }
     if !p.tiers.is_empty() {
-        filters.push_str(&format!(" AND LENGTH(u.locality_code) IN ({})", placeholders(p.tiers.len())));
+        filters.push_str(&format!(" AND LENGTH(f.locality_code) IN ({})", placeholders(p.tiers.len())));
     }
     if p.leaders_only {
-        filters.push_str(" AND pl.is_leader = ?");
+        filters.push_str(" AND f.is_leader = ?");
     }
     if p.key_posts_only {
-        filters.push_str(" AND pl.is_key_post = ?");
+        filters.push_str(" AND f.is_key_post = ?");
     }
     if !p.tags.is_empty() {
         filters.push_str(" AND t.tagged = 1");
     }
+    // The person facts in force on the date: one period per person at most, since
+    // placements never overlap.
     let population = format!(
-        "population(id, grp, birth_date, gender, ethnicity, is_leader) AS (\
-         SELECT p.id, t.grp, p.birth_date, p.gender, p.ethnicity, pl.is_leader \
-         FROM people p \
-         JOIN placements pl ON pl.person_id = p.id AND pl.valid_from <= ? AND (pl.valid_until IS NULL OR pl.valid_until > ?) \
-         JOIN units u ON u.id = pl.unit_id \
-         JOIN tree t ON t.code = u.locality_code \
-         WHERE p.employed_from <= ? AND (p.employed_until IS NULL OR p.employed_until > ?){filters})"
+        "population(id, grp, birth_date, gender, ethnicity, is_leader, levels, category, locality_code, \
+         post_title_folded) AS (\
+         SELECT f.person_id, t.grp, f.birth_date, f.gender, f.ethnicity, f.is_leader, f.levels, f.category, \
+         f.locality_code, f.post_title_folded \
+         FROM person_facts f JOIN tree t ON t.code = f.locality_code \
+         WHERE f.valid_from <= ? AND (f.valid_until IS NULL OR f.valid_until > ?){filters})"
     );
-    values.extend([p.as_of.into(), p.as_of.into(), p.as_of.into(), p.as_of.into()]);
+    values.extend([p.as_of.into(), p.as_of.into()]);
     values.extend(p.categories.iter().map(|c| Value::from(c.as_str())));
     values.extend(p.sectors.iter().map(|s| Value::from(s.as_str())));
     values.extend(p.tiers.iter().map(|t| Value::from(i32::try_from(t.code_len()).unwrap_or_default())));
@@ -132,57 +134,70 @@ pub struct GroupCounts {
 }
 
 /// The aggregates of a workforce profile, per group (the root's code when not broken
-/// down by child). People placed at the root's own units form the root's group.
-pub async fn workforce_counts(conn: &impl ConnectionTrait, p: &Population) -> Result<BTreeMap<String, GroupCounts>> {
+/// down by child), in one query over the person facts in force on the date. People
+/// placed at the root's own units form the root's group.
+///
+/// The query groups by (group, highest levels, gender) and sums the other dimensions;
+/// the levels keys are then split into per-scale counts here, with `levels` (the
+/// scale levels: scale → (rank, code, label)) giving each level its rank.
+pub async fn workforce_counts(
+    conn: &impl ConnectionTrait,
+    p: &Population,
+    levels: &BTreeMap<String, Vec<(i32, String, String)>>,
+) -> Result<BTreeMap<String, GroupCounts>> {
     let backend = conn.get_database_backend();
-    let (ctes, values) = population_ctes(p);
-    let mut groups: BTreeMap<String, GroupCounts> = BTreeMap::new();
-
-    let heads = format!(
-        "{ctes} SELECT grp, COUNT(*) AS n, SUM(CASE WHEN is_leader THEN 1 ELSE 0 END) AS leaders FROM population GROUP BY grp"
-    );
-    for row in conn.query_all_raw(stmt(backend, &heads, values.clone())).await? {
-        let group: String = row.try_get("", "grp")?;
-        let leaders: Option<i64> = row.try_get("", "leaders")?;
-        groups.entry(group).or_default().heads =
-            GroupHeads { headcount: row.try_get("", "n")?, leaders: leaders.unwrap_or_default() };
-    }
-
+    let (ctes, mut values) = population_ctes(p);
     let bounds = age_band_bounds(p.as_of);
-    let demographics = format!(
-        "{ctes} \
-         SELECT grp, 'gender' AS dim, gender AS k, COUNT(*) AS n FROM population GROUP BY grp, gender \
-         UNION ALL \
-         SELECT grp, 'ethnic_minority', eth, COUNT(*) FROM (SELECT grp, \
-           CASE WHEN ethnicity = ? THEN 'kinh' ELSE 'minority' END AS eth FROM population) e GROUP BY grp, eth \
-         UNION ALL \
-         SELECT grp, 'age_band', band, COUNT(*) FROM (SELECT grp, CASE \
-           WHEN birth_date > ? THEN 'under_30' WHEN birth_date > ? THEN '30_39' WHEN birth_date > ? THEN '40_49' \
-           WHEN birth_date > ? THEN '50_59' ELSE '60_over' END AS band FROM population) banded GROUP BY grp, band"
+    // Age bands by the latest birth date of each; summed columns may hold bind
+    // parameters, grouped ones may not (PostgreSQL).
+    let sql = format!(
+        "{ctes} SELECT grp, levels, gender, COUNT(*) AS n, \
+         SUM(CASE WHEN is_leader THEN 1 ELSE 0 END) AS leaders, \
+         SUM(CASE WHEN ethnicity = ? THEN 1 ELSE 0 END) AS kinh, \
+         SUM(CASE WHEN birth_date > ? THEN 1 ELSE 0 END) AS below_30, \
+         SUM(CASE WHEN birth_date > ? THEN 1 ELSE 0 END) AS below_40, \
+         SUM(CASE WHEN birth_date > ? THEN 1 ELSE 0 END) AS below_50, \
+         SUM(CASE WHEN birth_date > ? THEN 1 ELSE 0 END) AS below_60 \
+         FROM population GROUP BY grp, levels, gender"
     );
-    let mut demo_values = values.clone();
-    demo_values.push(MAJORITY_ETHNICITY.into());
-    demo_values.extend(bounds.iter().map(|d| Value::from(*d)));
-    for row in conn.query_all_raw(stmt(backend, &demographics, demo_values)).await? {
-        let group: String = row.try_get("", "grp")?;
-        let key = (row.try_get::<String>("", "dim")?, row.try_get::<String>("", "k")?);
-        groups.entry(group).or_default().cells.insert(key, row.try_get("", "n")?);
-    }
+    values.push(MAJORITY_ETHNICITY.into());
+    values.extend(bounds.iter().map(|d| Value::from(*d)));
+    let rank_of: HashMap<(&str, &str), i32> = levels
+        .iter()
+        .flat_map(|(scale, ls)| ls.iter().map(move |(rank, code, _)| ((scale.as_str(), code.as_str()), *rank)))
+        .collect();
 
-    let scales = format!(
-        "{ctes}, best(person_id, grp, scale_code, rnk) AS (\
-         SELECT q.person_id, pp.grp, q.scale_code, MAX(l.rank) FROM qualifications q \
-         JOIN scale_levels l ON l.scale_code = q.scale_code AND l.code = q.level_code \
-         JOIN population pp ON pp.id = q.person_id \
-         WHERE q.awarded_on <= ? GROUP BY q.person_id, pp.grp, q.scale_code) \
-         SELECT grp, scale_code, rnk, COUNT(*) AS n FROM best GROUP BY grp, scale_code, rnk"
-    );
-    let mut scale_values = values;
-    scale_values.push(p.as_of.into());
-    for row in conn.query_all_raw(stmt(backend, &scales, scale_values)).await? {
+    let mut groups: BTreeMap<String, GroupCounts> = BTreeMap::new();
+    for row in conn.query_all_raw(stmt(backend, &sql, values)).await? {
         let group: String = row.try_get("", "grp")?;
-        let key = (row.try_get::<String>("", "scale_code")?, row.try_get::<i32>("", "rnk")?);
-        groups.entry(group).or_default().ranks.insert(key, row.try_get("", "n")?);
+        let key: String = row.try_get("", "levels")?;
+        let gender: String = row.try_get("", "gender")?;
+        // SUM over rows is never NULL here (a group has at least one row), but
+        // PostgreSQL types it NUMERIC or BIGINT depending on the input: read as i64.
+        let sum = |name: &str| -> Result<i64> { Ok(row.try_get::<Option<i64>>("", name)?.unwrap_or_default()) };
+        let n: i64 = row.try_get("", "n")?;
+        let (leaders, kinh) = (sum("leaders")?, sum("kinh")?);
+        let below = [sum("below_30")?, sum("below_40")?, sum("below_50")?, sum("below_60")?];
+        let counts = groups.entry(group).or_default();
+        counts.heads.headcount += n;
+        counts.heads.leaders += leaders;
+        let mut add = |dimension: &str, key: &str, k: i64| {
+            if k != 0 {
+                *counts.cells.entry((dimension.to_owned(), key.to_owned())).or_default() += k;
+            }
+        };
+        add("gender", &gender, n);
+        add("ethnic_minority", "kinh", kinh);
+        add("ethnic_minority", "minority", n - kinh);
+        let bands = [below[0], below[1] - below[0], below[2] - below[1], below[3] - below[2], n - below[3]];
+        for ((band, _), k) in AGE_BANDS.iter().zip(bands) {
+            add("age_band", band, k);
+        }
+        for (scale, level) in parse_levels_key(&key) {
+            if let Some(rank) = rank_of.get(&(scale, level)) {
+                *counts.ranks.entry((scale.to_owned(), *rank)).or_default() += n;
+            }
+        }
     }
     Ok(groups)
 }

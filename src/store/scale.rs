@@ -160,13 +160,6 @@ async fn scale_exists(txn: &DatabaseTransaction, scale: &str) -> Result<bool> {
     Ok(n > 0)
 }
 
-/// Commits, but only while the caller still waits.
-async fn finish(txn: DatabaseTransaction, ctx: &RequestContext) -> Result<()> {
-    ctx.check_deadline()?;
-    txn.commit().await?;
-    Ok(())
-}
-
 /// Adds a level to an existing scale.
 pub async fn create_level(db: &DatabaseConnection, ctx: &RequestContext, level: &LevelRecord) -> Result<LevelRecord> {
     let txn = begin_write(db).await?;
@@ -200,7 +193,7 @@ pub async fn create_level(db: &DatabaseConnection, ctx: &RequestContext, level: 
     let created = load_level(&txn, &level.scale, &level.code)
         .await?
         .ok_or_else(|| Error::internal("created scale level vanished"))?;
-    finish(txn, ctx).await?;
+    super::commit(txn, ctx).await?;
     Ok(created)
 }
 
@@ -239,7 +232,7 @@ pub async fn update_level(db: &DatabaseConnection, ctx: &RequestContext, level: 
     let updated = load_level(&txn, &level.scale, &level.code)
         .await?
         .ok_or_else(|| Error::internal("updated scale level vanished"))?;
-    finish(txn, ctx).await?;
+    super::commit(txn, ctx).await?;
     Ok(updated)
 }
 

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, QueryResult, Value};
+use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, Value};
 use serde_json::json;
 
 use super::{audit, begin_write, locality_write::Idempotency, scope::scope_codes_cte, stmt};
@@ -108,12 +108,6 @@ pub async fn quota_locality(conn: &impl ConnectionTrait, id: i64) -> Result<Opti
         .flatten()
         .map(|c| Ok(Code::from_db(c)))
         .transpose()
-}
-
-async fn finish(txn: DatabaseTransaction, ctx: &RequestContext) -> Result<()> {
-    ctx.check_deadline()?;
-    txn.commit().await?;
-    Ok(())
 }
 
 fn check_etag(given: Option<&str>, record: &QuotaRecord) -> Result<()> {
@@ -233,7 +227,7 @@ pub async fn create(
     )
     .await?;
     let record = load(&txn, id).await?.ok_or_else(|| Error::internal("created quota vanished"))?;
-    finish(txn, ctx).await?;
+    super::commit(txn, ctx).await?;
     Ok(record)
 }
 
@@ -268,7 +262,7 @@ pub async fn update(
     )
     .await?;
     let updated = load(&txn, id).await?.ok_or_else(|| Error::internal("updated quota vanished"))?;
-    finish(txn, ctx).await?;
+    super::commit(txn, ctx).await?;
     Ok(updated)
 }
 
@@ -288,7 +282,7 @@ pub async fn delete(db: &DatabaseConnection, ctx: &RequestContext, id: i64, etag
         json!({ "for": target_name(&record.target), "year": record.year, "quota": record.quota }),
     )
     .await?;
-    finish(txn, ctx).await
+    super::commit(txn, ctx).await
 }
 
 /// One page of quotas and the id to resume after, if more follow.

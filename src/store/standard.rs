@@ -210,12 +210,6 @@ fn check_etag(given: Option<&str>, record: &StandardRecord) -> Result<()> {
     }
 }
 
-async fn finish(txn: DatabaseTransaction, ctx: &RequestContext) -> Result<()> {
-    ctx.check_deadline()?;
-    txn.commit().await?;
-    Ok(())
-}
-
 /// The values of the standards columns that a spec sets, in [`SET_COLUMNS`] order.
 fn spec_values(spec: &StandardSpec) -> Vec<Value> {
     let a = &spec.applies_to;
@@ -309,7 +303,7 @@ pub async fn create(
     }
     audit::record(&txn, &ctx.principal.subject, METHOD, &name, idem.request_id.as_deref(), audit_detail(spec)).await?;
     let record = load_one(&txn, id).await?.ok_or_else(|| Error::internal("created standard vanished"))?;
-    finish(txn, ctx).await?;
+    super::commit(txn, ctx).await?;
     Ok(record)
 }
 
@@ -420,7 +414,7 @@ pub async fn update(
     audit::record(&txn, &ctx.principal.subject, "UpdateStandard", &standard_name(id), None, audit_detail(&spec))
         .await?;
     let updated = load_one(&txn, id).await?.ok_or_else(|| Error::internal("updated standard vanished"))?;
-    finish(txn, ctx).await?;
+    super::commit(txn, ctx).await?;
     Ok(updated)
 }
 
@@ -434,7 +428,7 @@ pub async fn delete(db: &DatabaseConnection, ctx: &RequestContext, id: i64, etag
     txn.execute_raw(stmt(backend, "DELETE FROM standards WHERE id = ?", vec![id.into()])).await?;
     audit::record(&txn, &ctx.principal.subject, "DeleteStandard", &standard_name(id), None, audit_detail(&record.spec))
         .await?;
-    finish(txn, ctx).await
+    super::commit(txn, ctx).await
 }
 
 /// A placement as a compliance answer shows it.

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, QueryResult, Value};
+use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, Value};
 use serde_json::json;
 
 use super::{
@@ -309,12 +309,6 @@ pub async fn list(conn: &impl ConnectionTrait, query: &ListQuery) -> Result<Pool
     Ok(PoolPage { next_after: pools.last().filter(|_| more).map(|p| p.id), pools })
 }
 
-async fn finish(txn: DatabaseTransaction, ctx: &RequestContext) -> Result<()> {
-    ctx.check_deadline()?;
-    txn.commit().await?;
-    Ok(())
-}
-
 fn check_etag(given: Option<&str>, record: &PoolRecord) -> Result<()> {
     match given {
         Some(given) if given != etag(record.revision) => Err(Error::Aborted(format!(
@@ -429,7 +423,7 @@ pub async fn create(
     )
     .await?;
     let record = load(&txn, id, today).await?.ok_or_else(|| Error::internal("created pool vanished"))?;
-    finish(txn, ctx).await?;
+    super::commit(txn, ctx).await?;
     Ok(record)
 }
 
@@ -521,7 +515,7 @@ pub async fn update(
     )
     .await?;
     let updated = load(&txn, id, today).await?.ok_or_else(|| Error::internal("updated pool vanished"))?;
-    finish(txn, ctx).await?;
+    super::commit(txn, ctx).await?;
     Ok(updated)
 }
 
@@ -542,7 +536,7 @@ pub async fn delete(db: &DatabaseConnection, ctx: &RequestContext, id: i64, etag
         json!({ "unit": format!("units/{}", record.unit_id), "revision": record.revision }),
     )
     .await?;
-    finish(txn, ctx).await
+    super::commit(txn, ctx).await
 }
 
 /// Whether `day` lies in the term `start..=end` (by year).
@@ -613,7 +607,7 @@ pub async fn add_candidate(
         json!({ "person": format!("people/{person_id}"), "added_on": added_on, "reason": reason }),
     )
     .await?;
-    finish(txn, ctx).await
+    super::commit(txn, ctx).await
 }
 
 /// Removes `person_id`'s open membership of pool `id` from `removed_on`.
@@ -662,7 +656,7 @@ pub async fn remove_candidate(
         json!({ "person": format!("people/{person_id}"), "removed_on": removed_on, "reason": reason }),
     )
     .await?;
-    finish(txn, ctx).await
+    super::commit(txn, ctx).await
 }
 
 /// A candidate in a pool on a date, with their compliance with the post's standard.

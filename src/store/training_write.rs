@@ -25,13 +25,6 @@ use crate::{
     error::{Error, Result, RuleViolation, Violation},
 };
 
-/// Commits, but only while the caller still waits.
-async fn finish(txn: DatabaseTransaction, ctx: &RequestContext) -> Result<()> {
-    ctx.check_deadline()?;
-    txn.commit().await?;
-    Ok(())
-}
-
 fn check_etag(given: Option<&str>, name: &str, revision: i64) -> Result<()> {
     match given {
         Some(given) if given != etag(revision) => Err(Error::Aborted(format!(
@@ -203,7 +196,7 @@ pub async fn create_plan(
     )
     .await?;
     let record = load_plan(&txn, id).await?.ok_or_else(|| Error::internal("created plan vanished"))?;
-    finish(txn, ctx).await?;
+    super::commit(txn, ctx).await?;
     Ok(record)
 }
 
@@ -389,7 +382,7 @@ pub async fn update_plan(
     )
     .await?;
     let updated = load_plan(&txn, id).await?.ok_or_else(|| Error::internal("updated plan vanished"))?;
-    finish(txn, ctx).await?;
+    super::commit(txn, ctx).await?;
     Ok(updated)
 }
 
@@ -427,7 +420,7 @@ pub async fn delete_plan(
         json!({ "owner": record.owner.name(), "revision": record.revision }),
     )
     .await?;
-    finish(txn, ctx).await
+    super::commit(txn, ctx).await
 }
 
 /// Moves a plan from `from` to `to` (approve: draft to approved; close: approved to
@@ -471,7 +464,7 @@ pub async fn transition_plan(
     )
     .await?;
     let updated = load_plan(&txn, id).await?.ok_or_else(|| Error::internal("updated plan vanished"))?;
-    finish(txn, ctx).await?;
+    super::commit(txn, ctx).await?;
     Ok(updated)
 }
 
@@ -762,7 +755,7 @@ pub async fn create_course(
     )
     .await?;
     let record = load_course(&txn, plan_id, id).await?.ok_or_else(|| Error::internal("created course vanished"))?;
-    finish(txn, ctx).await?;
+    super::commit(txn, ctx).await?;
     Ok(record)
 }
 
@@ -816,7 +809,7 @@ pub async fn update_course(
     )
     .await?;
     let updated = load_course(&txn, plan_id, id).await?.ok_or_else(|| Error::internal("updated course vanished"))?;
-    finish(txn, ctx).await?;
+    super::commit(txn, ctx).await?;
     Ok(updated)
 }
 
@@ -847,7 +840,7 @@ pub async fn delete_course(
         json!({ "line_id": record.fields.line_id, "revision": record.revision }),
     )
     .await?;
-    finish(txn, ctx).await
+    super::commit(txn, ctx).await
 }
 
 // ---- progress --------------------------------------------------------------------

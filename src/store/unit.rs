@@ -318,13 +318,6 @@ async fn locality_periods(
     Ok(load_locality(txn, code).await?.map(|r| r.versions.iter().map(|v| (v.valid_from, v.valid_until)).collect()))
 }
 
-/// Commits, but only while the caller still waits.
-async fn finish(txn: DatabaseTransaction, ctx: &RequestContext) -> Result<()> {
-    ctx.check_deadline()?;
-    txn.commit().await?;
-    Ok(())
-}
-
 fn check_etag(given: Option<&str>, record: &UnitRecord) -> Result<()> {
     match given {
         Some(given) if given != etag(record.revision) => Err(Error::Aborted(format!(
@@ -419,7 +412,7 @@ pub async fn create(
     )
     .await?;
     let record = load(&txn, id).await?.ok_or_else(|| Error::internal("created unit vanished"))?;
-    finish(txn, ctx).await?;
+    super::commit(txn, ctx).await?;
     Ok(record)
 }
 
@@ -556,7 +549,7 @@ pub async fn update(
     )
     .await?;
     let updated = load(&txn, id).await?.ok_or_else(|| Error::internal("updated unit vanished"))?;
-    finish(txn, ctx).await?;
+    super::commit(txn, ctx).await?;
     Ok(updated)
 }
 
@@ -589,7 +582,7 @@ pub async fn delete(db: &DatabaseConnection, ctx: &RequestContext, id: i64, etag
         json!({ "locality": record.locality.name(), "revision": record.revision }),
     )
     .await?;
-    finish(txn, ctx).await
+    super::commit(txn, ctx).await
 }
 
 #[cfg(test)]

@@ -304,3 +304,18 @@ pub fn invalid<T: std::fmt::Debug>(result: Result<T, Status>) -> Status {
 pub fn names(localities: &[pb::Locality]) -> Vec<String> {
     localities.iter().map(|l| l.name.clone()).collect()
 }
+
+impl TestApp {
+    /// Asserts that the person facts the reports count are in step with the records:
+    /// the stored facts equal those derived afresh from every record.
+    pub async fn assert_facts_in_step(&self) {
+        let (stored, derived) =
+            hrplan::store::facts::stored_and_derived(&self.db).await.expect("deriving the person facts");
+        let missing: Vec<&String> = derived.iter().filter(|l| !stored.contains(l)).collect();
+        let stale: Vec<&String> = stored.iter().filter(|l| !derived.contains(l)).collect();
+        assert!(
+            missing.is_empty() && stale.is_empty(),
+            "person facts out of step: missing {missing:#?}, stale {stale:#?}"
+        );
+    }
+}

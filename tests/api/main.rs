@@ -6,6 +6,7 @@
 
 mod deadline;
 mod enrollments;
+mod facts;
 mod helpers;
 mod localities;
 mod people;

@@ -1,0 +1,310 @@
+//! The person facts reports count stay in step with every kind of write: after each
+//! write the report shows it, and the stored facts equal those derived afresh.
+
+use std::collections::BTreeMap;
+
+use hrplan::{
+    auth::Role,
+    grpc::pb::{
+        self, person_service_client::PersonServiceClient, report_service_client::ReportServiceClient,
+        scale_service_client::ScaleServiceClient, unit_service_client::UnitServiceClient,
+    },
+    store::stmt,
+};
+use prost_types::FieldMask;
+use sea_orm::ConnectionTrait;
+
+use crate::helpers::{TestApp, bearer, date, spawn_app, token};
+
+/// What the tests read of a profile of Lạng Sơn (`localities/20`).
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Seen {
+    headcount: i64,
+    leaders: i64,
+    /// Non-empty cells of the professional scale and of gender, by key.
+    cells: BTreeMap<String, i64>,
+}
+
+async fn seen(app: &TestApp, as_of: pb::Date, sectors: Vec<i32>) -> Seen {
+    let mut reports = ReportServiceClient::with_interceptor(
+        app.channel.clone(),
+        bearer(Some(token(&["*"], &[Role::Admin, Role::PersonalDataReader]))),
+    );
+    let total = reports
+        .get_workforce_profile(pb::GetWorkforceProfileRequest {
+            scope: Some(pb::ReportScope {
+                locality: "localities/20".into(),
+                as_of: Some(as_of),
+                sectors,
+                ..Default::default()
+            }),
+        })
+        .await
+        .expect("a profile")
+        .into_inner()
+        .total
+        .expect("total");
+    let cells = total
+        .distributions
+        .iter()
+        .filter(|d| d.dimension == "scales/professional" || d.dimension == "gender")
+        .flat_map(|d| d.cells.iter())
+        .filter(|c| c.count > 0 && c.key != "none")
+        .map(|c| (c.key.clone(), c.count))
+        .collect();
+    Seen { headcount: total.headcount, leaders: total.leaders.map(|c| c.count).unwrap_or_default(), cells }
+}
+
+fn expect(headcount: i64, leaders: i64, cells: &[(&str, i64)]) -> Seen {
+    Seen { headcount, leaders, cells: cells.iter().map(|(k, n)| ((*k).to_owned(), *n)).collect() }
+}
+
+const UNIVERSITY: &str = "scales/professional/levels/university";
+const MASTER: &str = "scales/professional/levels/master";
+
+fn mask(paths: &[&str]) -> Option<FieldMask> {
+    Some(FieldMask { paths: paths.iter().map(|p| (*p).to_owned()).collect() })
+}
+
+#[tokio::test]
+async fn every_kind_of_write_reaches_the_reports_at_once() {
+    let app = spawn_app().await;
+    app.load_demo().await;
+    let admin = || bearer(Some(token(&["*"], &[Role::Admin])));
+    let mut units = UnitServiceClient::with_interceptor(app.channel.clone(), admin());
+    let mut people = PersonServiceClient::with_interceptor(app.channel.clone(), admin());
+    let mut scales = ScaleServiceClient::with_interceptor(app.channel.clone(), admin());
+    let unit = units
+        .create_unit(pb::CreateUnitRequest {
+            unit: Some(pb::Unit {
+                display_name: "Ủy ban nhân dân thành phố Lạng Sơn".into(),
+                locality: "localities/178".into(),
+                sector: pb::Sector::StateAdministration.into(),
+                kind: pb::UnitKind::PeoplesCommittee.into(),
+                valid_from: Some(date(2020, 1, 1)),
+                valid_until: Some(date(2025, 7, 1)),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .expect("unit")
+        .into_inner()
+        .unit
+        .expect("unit");
+    let day = date(2024, 6, 1);
+    assert_eq!(seen(&app, day, vec![]).await, Seen::default());
+
+    // A person with a placement and a degree.
+    let created = people
+        .create_person(pb::CreatePersonRequest {
+            record: Some(pb::PersonRecord {
+                person: Some(pb::Person {
+                    full_name: "Hoàng Thị Lan".into(),
+                    birth_date: Some(date(1985, 3, 3)),
+                    gender: pb::Gender::Female.into(),
+                    ethnicity: "Tày".into(),
+                    category: pb::PersonCategory::CivilServant.into(),
+                    employed_from: Some(date(2010, 1, 1)),
+                    ..Default::default()
+                }),
+                placements: vec![pb::Placement {
+                    unit: unit.name.clone(),
+                    post_title: "Chuyên viên".into(),
+                    valid_from: Some(date(2020, 1, 1)),
+                    valid_until: Some(date(2025, 7, 1)),
+                    ..Default::default()
+                }],
+                qualifications: vec![pb::Qualification {
+                    level: UNIVERSITY.into(),
+                    field_of_study: "Luật".into(),
+                    institution: "Đại học Luật Hà Nội".into(),
+                    awarded_on: Some(date(2008, 6, 30)),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .expect("person")
+        .into_inner()
+        .person
+        .expect("person");
+    assert_eq!(seen(&app, day, vec![]).await, expect(1, 0, &[(UNIVERSITY, 1), ("female", 1)]));
+    app.assert_facts_in_step().await;
+
+    // A master's degree from 2024-01-01: counted from that day only.
+    let master = people
+        .create_qualification(pb::CreateQualificationRequest {
+            parent: created.name.clone(),
+            qualification: Some(pb::Qualification {
+                level: MASTER.into(),
+                field_of_study: "Luật".into(),
+                institution: "Đại học Luật Hà Nội".into(),
+                awarded_on: Some(date(2024, 1, 1)),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .expect("qualification")
+        .into_inner()
+        .qualification
+        .expect("qualification");
+    assert_eq!(seen(&app, day, vec![]).await, expect(1, 0, &[(MASTER, 1), ("female", 1)]));
+    assert_eq!(seen(&app, date(2023, 12, 31), vec![]).await, expect(1, 0, &[(UNIVERSITY, 1), ("female", 1)]));
+    app.assert_facts_in_step().await;
+
+    // The person's own fields.
+    let person = people
+        .get_person(pb::GetPersonRequest { name: created.name.clone(), as_of: None })
+        .await
+        .expect("get")
+        .into_inner()
+        .person
+        .expect("person");
+    people
+        .update_person(pb::UpdatePersonRequest {
+            person: Some(pb::Person { gender: pb::Gender::Male.into(), ..person }),
+            update_mask: mask(&["gender"]),
+        })
+        .await
+        .expect("update person");
+    assert_eq!(seen(&app, day, vec![]).await, expect(1, 0, &[(MASTER, 1), ("male", 1)]));
+    app.assert_facts_in_step().await;
+
+    // The placement becomes a leader post.
+    let placement = people
+        .list_placements(pb::ListPlacementsRequest { parent: created.name.clone(), ..Default::default() })
+        .await
+        .expect("placements")
+        .into_inner()
+        .placements
+        .into_iter()
+        .next()
+        .expect("placement");
+    people
+        .update_placement(pb::UpdatePlacementRequest {
+            placement: Some(pb::Placement { leader: true, ..placement.clone() }),
+            update_mask: mask(&["leader"]),
+        })
+        .await
+        .expect("update placement");
+    assert_eq!(seen(&app, day, vec![]).await, expect(1, 1, &[(MASTER, 1), ("male", 1)]));
+    app.assert_facts_in_step().await;
+
+    // The unit moves to another sector: the sector filter follows.
+    units
+        .update_unit(pb::UpdateUnitRequest {
+            unit: Some(pb::Unit { sector: pb::Sector::MassOrganisation.into(), ..unit.clone() }),
+            update_mask: mask(&["sector"]),
+        })
+        .await
+        .expect("update unit");
+    let mass = vec![pb::Sector::MassOrganisation.into()];
+    let state = vec![pb::Sector::StateAdministration.into()];
+    assert_eq!(seen(&app, day, mass.clone()).await.headcount, 1);
+    assert_eq!(seen(&app, day, state).await.headcount, 0);
+    app.assert_facts_in_step().await;
+
+    // A scale's ranks change: the highest level held changes with them.
+    let levels = scales
+        .get_scale(pb::GetScaleRequest { name: "scales/professional".into() })
+        .await
+        .expect("scale")
+        .into_inner()
+        .scale
+        .expect("scale")
+        .levels;
+    let rank = |name: &str| levels.iter().find(|l| l.name == name).map(|l| l.rank).expect("level");
+    let university_rank = rank(UNIVERSITY);
+    assert!(rank(MASTER) > university_rank);
+    let top = levels.iter().map(|l| l.rank).max().expect("levels");
+    let university = levels.iter().find(|l| l.name == UNIVERSITY).expect("level").clone();
+    scales
+        .update_level(pb::UpdateLevelRequest { level: Some(pb::Level { rank: top + 1, ..university.clone() }) })
+        .await
+        .expect("rank above every other");
+    assert_eq!(seen(&app, day, vec![]).await, expect(1, 1, &[(UNIVERSITY, 1), ("male", 1)]));
+    app.assert_facts_in_step().await;
+    scales
+        .update_level(pb::UpdateLevelRequest { level: Some(pb::Level { rank: university_rank, ..university }) })
+        .await
+        .expect("rank restored");
+    assert_eq!(seen(&app, day, vec![]).await, expect(1, 1, &[(MASTER, 1), ("male", 1)]));
+
+    // The master's degree is deleted.
+    people
+        .delete_qualification(pb::DeleteQualificationRequest { name: master.name.clone(), etag: String::new() })
+        .await
+        .expect("delete qualification");
+    assert_eq!(seen(&app, day, vec![]).await, expect(1, 1, &[(UNIVERSITY, 1), ("male", 1)]));
+    app.assert_facts_in_step().await;
+
+    // The placement ends early, before the date.
+    people
+        .update_placement(pb::UpdatePlacementRequest {
+            placement: Some(pb::Placement {
+                valid_until: Some(date(2024, 1, 1)),
+                etag: String::new(),
+                ..placement.clone()
+            }),
+            update_mask: mask(&["valid_until"]),
+        })
+        .await
+        .expect("end the placement");
+    assert_eq!(seen(&app, day, vec![]).await, Seen::default());
+    assert_eq!(seen(&app, date(2023, 6, 1), vec![]).await.headcount, 1);
+    app.assert_facts_in_step().await;
+
+    // Deleted people leave no facts behind.
+    people
+        .delete_person(pb::DeletePersonRequest { name: created.name.clone(), etag: String::new() })
+        .await
+        .expect("delete person");
+    assert_eq!(seen(&app, date(2023, 6, 1), vec![]).await, Seen::default());
+    app.assert_facts_in_step().await;
+    let left = app
+        .db
+        .query_all_raw(stmt(app.db.get_database_backend(), "SELECT person_id FROM person_facts", vec![]))
+        .await
+        .expect("facts");
+    assert!(left.is_empty());
+}
+
+#[tokio::test]
+async fn records_written_around_the_server_are_counted_once_their_facts_are_built() {
+    let app = spawn_app().await;
+    app.load_demo().await;
+    let backend = app.db.get_database_backend();
+    // Written by hand, as an operator might: no server transaction builds the facts,
+    // but the triggers mark the person as pending.
+    for sql in [
+        "INSERT INTO units (id, locality_code, name, name_folded, sector, kind, valid_from, valid_until, revision, \
+         create_time, update_time) VALUES (900, '178', 'Ủy ban', 'uy ban', 'state_administration', \
+         'peoples_committee', '2020-01-01', NULL, 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+        "INSERT INTO people (id, full_name, name_folded, birth_date, gender, ethnicity, category, employed_from, \
+         revision, create_time, update_time) VALUES (900, 'Lý Văn An', 'ly van an', '1990-01-01', 'male', 'Nùng', \
+         'civil_servant', '2015-01-01', 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+        "INSERT INTO placements (id, person_id, unit_id, post_title, post_title_folded, is_leader, is_key_post, \
+         valid_from, revision) VALUES (900, 900, 900, 'Chuyên viên', 'chuyen vien', TRUE, FALSE, '2020-01-01', 1)",
+    ] {
+        let sql = if backend == sea_orm::DbBackend::Postgres {
+            sql.replace("'2020-01-01'", "DATE '2020-01-01'")
+                .replace("'1990-01-01'", "DATE '1990-01-01'")
+                .replace("'2015-01-01'", "DATE '2015-01-01'")
+        } else {
+            sql.to_owned()
+        };
+        app.db.execute_unprepared(&sql).await.expect("a write by hand");
+    }
+    let pending = app
+        .db
+        .query_all_raw(stmt(backend, "SELECT person_id FROM person_facts_pending", vec![]))
+        .await
+        .expect("pending");
+    assert_eq!(pending.len(), 1, "the triggers mark the person");
+    assert_eq!(seen(&app, date(2024, 6, 1), vec![]).await, expect(1, 1, &[("male", 1)]));
+    app.assert_facts_in_step().await;
+}
