@@ -120,6 +120,18 @@ pub async fn authorize(conn: &impl ConnectionTrait, principal: &Principal, code:
     }
 }
 
+/// Checks that the caller may have `access` to the whole country: the role, and a
+/// national scope.
+pub fn authorize_national(principal: &Principal, access: Access) -> Result<()> {
+    require_access(principal, access)?;
+    match &principal.scope {
+        Scope::National => Ok(()),
+        Scope::Localities(_) => {
+            Err(Error::PermissionDenied("the whole country is outside the caller's locality scope".to_owned()))
+        }
+    }
+}
+
 /// What a request does with a person's records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PersonAccess {

@@ -85,6 +85,9 @@ pub const RATINGS: [(&str, &str); 4] = [
     ("not_completed", "Không hoàn thành nhiệm vụ"),
 ];
 
+/// The label of the whole country, the report scope `localities/-`.
+pub const WHOLE_COUNTRY_LABEL: &str = "Toàn quốc";
+
 /// The label of people with no rating in a year.
 pub const NOT_RATED_LABEL: &str = "Chưa được đánh giá";
 

@@ -13,12 +13,14 @@ use super::{
     unit::sector,
 };
 use crate::{
-    auth::{Access, RequestContext, Role, authorize},
+    auth::{Access, RequestContext, Role, authorize, authorize_national},
     domain::{
         date::today,
-        filter::LocalityOrder,
-        locality::{Code, check_tags},
-        report::{AGE_BANDS, CellValue, MAX_EVALUATION_YEARS, NOT_RATED_LABEL, RATINGS, ordered_cells},
+        filter::{Condition, LocalityOrder},
+        locality::{Code, Tier, check_tags},
+        report::{
+            AGE_BANDS, CellValue, MAX_EVALUATION_YEARS, NOT_RATED_LABEL, RATINGS, WHOLE_COUNTRY_LABEL, ordered_cells,
+        },
     },
     error::Result,
     store::{
@@ -43,13 +45,21 @@ impl ReportApi {
     }
 }
 
+/// The scope locality that stands for the whole country.
+const WHOLE_COUNTRY: &str = "localities/-";
+
 /// Checks a report scope and turns it into a population (tags resolved later).
 fn population(v: &mut Violations, scope: Option<&pb::ReportScope>) -> Option<Population> {
     let Some(scope) = scope else {
         v.add("scope", "is required");
         return None;
     };
-    let root = v.check("scope.locality", Code::from_name(&scope.locality));
+    // `localities/-` is the whole country.
+    let root = if scope.locality == WHOLE_COUNTRY {
+        Some(None)
+    } else {
+        v.check("scope.locality", Code::from_name(&scope.locality)).map(Some)
+    };
     let as_of = v.check("scope.as_of", convert::optional_date(scope.as_of.as_ref())).flatten().unwrap_or_else(today);
     let tiers: Vec<_> = scope
         .tiers
@@ -81,6 +91,7 @@ fn population(v: &mut Violations, scope: Option<&pb::ReportScope>) -> Option<Pop
         tags: scope.locality_tags.clone(),
         root_tagged: false,
         by_child: scope.breakdown_by_child,
+        tree: None,
     })
 }
 
@@ -125,7 +136,7 @@ impl ProfileBuilder<'_> {
         cells.iter().map(cell_to_pb).collect()
     }
 
-    fn profile(&self, locality: &Code, display_name: String, counts: &GroupCounts) -> pb::WorkforceProfile {
+    fn profile(&self, locality: String, display_name: String, counts: &GroupCounts) -> pb::WorkforceProfile {
         let headcount = counts.heads.headcount;
         let mut distributions = Vec::new();
         for (scale, levels) in self.levels {
@@ -165,13 +176,7 @@ impl ProfileBuilder<'_> {
         distributions.push(plain("ethnic_minority", &[("minority", "Dân tộc thiểu số"), ("kinh", "Kinh")]));
         let leaders =
             self.finish(vec![CellValue::new("leaders", "Lãnh đạo, quản lý", counts.heads.leaders, headcount)]);
-        pb::WorkforceProfile {
-            locality: locality.name(),
-            display_name,
-            headcount,
-            leaders: leaders.into_iter().next(),
-            distributions,
-        }
+        pb::WorkforceProfile { locality, display_name, headcount, leaders: leaders.into_iter().next(), distributions }
     }
 }
 
@@ -181,8 +186,9 @@ impl ReportApi {
         if population.tags.is_empty() {
             return Ok(false);
         }
-        let mut chain = vec![population.root.clone()];
-        let mut current = population.root.clone();
+        let Some(root) = &population.root else { return Ok(false) };
+        let mut chain = vec![root.clone()];
+        let mut current = root.clone();
         while let Some(parent) =
             localities::version_at(&self.db, &current, population.as_of).await?.and_then(|v| v.parent)
         {
@@ -206,13 +212,17 @@ impl ReportApi {
         let population = population(&mut v, scope);
         v.finish()?;
         let mut population = required(population, "scope")?;
-        authorize(&self.db, &ctx.principal, &population.root, Access::Read).await?;
+        match &population.root {
+            Some(root) => authorize(&self.db, &ctx.principal, root, Access::Read).await?,
+            None => authorize_national(&ctx.principal, Access::Read)?,
+        }
         // Writes that bypassed the server (SQL by hand) leave people pending: bring
         // their facts in step before counting.
         if facts::any_pending(&self.db).await? {
             facts::catch_up(&self.db).await?;
         }
         population.root_tagged = self.root_tagged(&population).await?;
+        reports::resolve_tree(&self.db, &mut population).await?;
         Ok(population)
     }
 
@@ -228,11 +238,18 @@ impl ReportApi {
         threshold: Option<i64>,
         population: &Population,
     ) -> Result<pb::GetWorkforceProfileResponse> {
-        let root = localities::load_one(&self.db, &population.root)
-            .await?
-            .ok_or_else(|| crate::error::Error::NotFound(population.root.name()))?;
-        let levels = reports::scale_levels(&self.db).await?;
-        let groups = reports::workforce_counts(&self.db, population, &levels).await?;
+        let root = match &population.root {
+            Some(code) => Some(
+                localities::load_one(&self.db, code)
+                    .await?
+                    .ok_or_else(|| crate::error::Error::NotFound(code.name()))?,
+            ),
+            None => None,
+        };
+        let snapshot = reports::snapshot(&self.db).await?;
+        let levels = reports::scale_levels(&snapshot).await?;
+        let groups = reports::workforce_counts(&snapshot, population, &levels).await?;
+        snapshot.rollback().await?;
         let builder = ProfileBuilder { levels: &levels, threshold };
         let mut total = GroupCounts::default();
         groups.values().for_each(|g| accumulate(&mut total, g));
@@ -244,12 +261,20 @@ impl ReportApi {
                 .map(|v| v.display_name.clone())
                 .unwrap_or_default()
         };
-        let total_profile = builder.profile(&root.code, name_on(&root), &total);
+        let total_profile = match &root {
+            Some(root) => builder.profile(root.code.name(), name_on(root), &total),
+            None => builder.profile(WHOLE_COUNTRY.to_owned(), WHOLE_COUNTRY_LABEL.to_owned(), &total),
+        };
 
         let mut children = Vec::new();
         if population.by_child {
             let query = ListQuery {
-                parent: Some(population.root.clone()),
+                parent: population.root.clone(),
+                conditions: if population.root.is_none() {
+                    vec![Condition::Tier { equal: true, tier: Tier::Province }]
+                } else {
+                    Vec::new()
+                },
                 order: LocalityOrder::Code,
                 ..ListQuery::in_force(population.as_of, None, 1000, None)
             };
@@ -258,13 +283,21 @@ impl ReportApi {
             let empty = GroupCounts::default();
             for record in &records {
                 let counts = groups.get(record.code.as_str()).unwrap_or(&empty);
-                children.push(builder.profile(&record.code, name_on(record), counts));
+                children.push(builder.profile(record.code.name(), name_on(record), counts));
             }
         }
+        let own_units = match (&root, population.by_child) {
+            (Some(root), true) => {
+                let counts = groups.get(root.code.as_str()).cloned().unwrap_or_default();
+                Some(builder.profile(root.code.name(), name_on(root), &counts))
+            }
+            _ => None,
+        };
         Ok(pb::GetWorkforceProfileResponse {
             as_of: Some(convert::to_date(population.as_of)),
             total: Some(total_profile),
             children,
+            own_units,
         })
     }
 }
@@ -395,6 +428,7 @@ impl ReportService for ReportApi {
         let other_date = required(other_date, "other_date")?;
         let mut other_population = Population { as_of: other_date, root_tagged: false, ..population.clone() };
         other_population.root_tagged = self.root_tagged(&other_population).await?;
+        reports::resolve_tree(&self.db, &mut other_population).await?;
         let threshold = self.threshold(&ctx);
         let base = self.workforce_profile(threshold, &population).await?;
         let other = self.workforce_profile(threshold, &other_population).await?;

@@ -4,7 +4,10 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
-use sea_orm::{ConnectionTrait, Value};
+use sea_orm::{
+    AccessMode, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, IsolationLevel, TransactionTrait,
+    Value,
+};
 
 use super::{placeholders, stmt};
 use crate::{
@@ -20,8 +23,8 @@ use crate::{
 /// Who a report counts.
 #[derive(Debug, Clone)]
 pub struct Population {
-    /// The root locality.
-    pub root: Code,
+    /// The root locality; `None` for the whole country (every province).
+    pub root: Option<Code>,
     /// The date.
     pub as_of: NaiveDate,
     /// Only these tiers (empty: all).
@@ -40,10 +43,66 @@ pub struct Population {
     pub root_tagged: bool,
     /// Group by the root's children on the date (else one group, the root).
     pub by_child: bool,
+    /// The localities of the tree, once resolved by [`resolve_tree`], with the date
+    /// they were resolved for (a tree of another date is walked again); `None` to walk
+    /// the tree inside every query.
+    pub tree: Option<(NaiveDate, Vec<TreeNode>)>,
 }
 
-/// The common table expressions `tree(code, grp, tagged)` and `population(...)`.
-fn population_ctes(p: &Population) -> (String, Vec<Value>) {
+/// A locality of a report's tree on its date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeNode {
+    /// Its code.
+    pub code: String,
+    /// The group it counts in: the child of the root above it, or the root.
+    pub grp: String,
+    /// Whether it, or an ancestor, carries one of the scope's tags.
+    pub tagged: bool,
+}
+
+/// Trees up to this many localities are listed in the report queries; larger ones
+/// (the whole country) are walked inside them.
+const LISTED_TREE_MAX: usize = 2000;
+
+/// Resolves the localities of the population's tree once, so that every report query
+/// lists them: the planner then knows how few they are and reads their facts through
+/// the locality index instead of scanning every fact.
+pub async fn resolve_tree(conn: &impl ConnectionTrait, p: &mut Population) -> Result<()> {
+    p.tree = None;
+    let (ctes, values) = tree_cte(p);
+    let rows = conn
+        .query_all_raw(stmt(conn.get_database_backend(), &format!("{ctes} SELECT code, grp, tagged FROM tree"), values))
+        .await?;
+    if rows.len() <= LISTED_TREE_MAX {
+        let mut nodes = Vec::with_capacity(rows.len());
+        for row in &rows {
+            nodes.push(TreeNode {
+                code: row.try_get("", "code")?,
+                grp: row.try_get("", "grp")?,
+                tagged: row.try_get::<i32>("", "tagged")? == 1,
+            });
+        }
+        p.tree = Some((p.as_of, nodes));
+    }
+    Ok(())
+}
+
+/// A read-only transaction for a report, so that its queries see one snapshot. On
+/// PostgreSQL it also turns just-in-time compilation off: report queries are short,
+/// and compiling them costs more than it saves.
+pub async fn snapshot(db: &DatabaseConnection) -> Result<DatabaseTransaction> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        let txn = db.begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly)).await?;
+        txn.execute_unprepared("SET LOCAL jit = off").await?;
+        Ok(txn)
+    } else {
+        Ok(db.begin().await?)
+    }
+}
+
+/// The recursive common table expression `tree(code, grp, tagged)`: the localities of
+/// the root's subtree on the date (every province's for the whole country).
+fn tree_cte(p: &Population) -> (String, Vec<Value>) {
     let mut values: Vec<Value> = Vec::new();
     let in_force = "v.valid_from <= ? AND (v.valid_until IS NULL OR v.valid_until > ?)";
     let tag_test = if p.tags.is_empty() {
@@ -54,21 +113,60 @@ fn population_ctes(p: &Population) -> (String, Vec<Value>) {
             placeholders(p.tags.len())
         )
     };
-    let child_group =
-        if p.by_child { "CASE WHEN t.code = ? THEN CAST(v.code AS TEXT) ELSE t.grp END" } else { "t.grp" };
+    let tag_values = || p.tags.iter().map(|t| Value::from(t.as_str())).collect::<Vec<_>>();
+    let tree = match &p.root {
+        Some(root) => {
+            let child_group =
+                if p.by_child { "CASE WHEN t.code = ? THEN CAST(v.code AS TEXT) ELSE t.grp END" } else { "t.grp" };
+            values.extend([root.as_str().into(), root.as_str().into(), i32::from(p.root_tagged).into()]);
+            if p.by_child {
+                values.push(root.as_str().into());
+            }
+            format!("SELECT CAST(? AS TEXT), CAST(? AS TEXT), ? UNION ALL SELECT CAST(v.code AS TEXT), {child_group}")
+        }
+        None => {
+            // The whole country: the provinces in force are the roots, and each is its
+            // own group when broken down by child.
+            let group = if p.by_child { "v.code" } else { "'-'" };
+            values.extend(tag_values());
+            values.extend([p.as_of.into(), p.as_of.into()]);
+            format!(
+                "SELECT CAST(v.code AS TEXT), CAST({group} AS TEXT), {tag_test} FROM locality_versions v \
+                 WHERE v.parent_code IS NULL AND {in_force} UNION ALL SELECT CAST(v.code AS TEXT), t.grp"
+            )
+        }
+    };
     let tree = format!(
-        "tree(code, grp, tagged) AS (\
-         SELECT CAST(? AS TEXT), CAST(? AS TEXT), ? \
-         UNION ALL \
-         SELECT CAST(v.code AS TEXT), {child_group}, CASE WHEN t.tagged = 1 THEN 1 ELSE {tag_test} END \
+        "tree(code, grp, tagged) AS ({tree}, CASE WHEN t.tagged = 1 THEN 1 ELSE {tag_test} END \
          FROM locality_versions v JOIN tree t ON v.parent_code = t.code WHERE {in_force})"
     );
-    values.extend([p.root.as_str().into(), p.root.as_str().into(), i32::from(p.root_tagged).into()]);
-    if p.by_child {
-        values.push(p.root.as_str().into());
-    }
-    values.extend(p.tags.iter().map(|t| Value::from(t.as_str())));
+    values.extend(tag_values());
     values.extend([p.as_of.into(), p.as_of.into()]);
+    (format!("WITH RECURSIVE {tree}"), values)
+}
+
+/// The common table expressions `tree(code, grp, tagged)` (listed when resolved, else
+/// walked) and `population(...)`.
+pub(crate) fn population_ctes(p: &Population) -> (String, Vec<Value>) {
+    let (tree, mut values) = match &p.tree {
+        Some((day, nodes)) if *day == p.as_of => {
+            let listed: Vec<&TreeNode> = nodes.iter().filter(|n| p.tags.is_empty() || n.tagged).collect();
+            let mut values: Vec<Value> = Vec::with_capacity(listed.len() * 3);
+            for node in &listed {
+                values.extend([node.code.as_str().into(), node.grp.as_str().into(), i32::from(node.tagged).into()]);
+            }
+            let rows = if listed.is_empty() {
+                "SELECT CAST(NULL AS TEXT), CAST(NULL AS TEXT), 0 WHERE 1 = 0".to_owned()
+            } else {
+                format!(
+                    "SELECT column1, column2, column3 FROM (VALUES {}) AS listed",
+                    vec!["(CAST(? AS TEXT), CAST(? AS TEXT), ?)"; listed.len()].join(", ")
+                )
+            };
+            (format!("WITH RECURSIVE tree(code, grp, tagged) AS ({rows})"), values)
+        }
+        _ => tree_cte(p),
+    };
 
     let mut filters = String::new();
     if !p.categories.is_empty() {
@@ -109,7 +207,7 @@ fn population_ctes(p: &Population) -> (String, Vec<Value>) {
     if p.key_posts_only {
         values.push(true.into());
     }
-    (format!("WITH RECURSIVE {tree}, {population}"), values)
+    (format!("{tree}, {population}"), values)
 }
 
 /// Headcount and leaders of one group.

@@ -383,3 +383,109 @@ async fn profiles_are_compared_between_two_dates() {
         .await;
     assert_eq!(code_of(missing), Code::InvalidArgument);
 }
+
+/// Every person found in `locality`'s subtree on `as_of` by SearchPeople, which reads
+/// placements and the tree directly rather than the facts reports count.
+async fn placed_people(app: &TestApp, locality: &str, as_of: pb::Date) -> std::collections::BTreeSet<String> {
+    let mut people = PersonServiceClient::with_interceptor(
+        app.channel.clone(),
+        bearer(Some(token(&["*"], &[Role::PersonalDataReader]))),
+    );
+    let mut found = std::collections::BTreeSet::new();
+    let mut page_token = String::new();
+    loop {
+        let page = people
+            .search_people(pb::SearchPeopleRequest {
+                locality: locality.into(),
+                as_of: Some(as_of),
+                page_size: 1000,
+                page_token,
+                ..Default::default()
+            })
+            .await
+            .expect("search")
+            .into_inner();
+        found.extend(page.people.into_iter().map(|p| p.name));
+        if page.next_page_token.is_empty() {
+            return found;
+        }
+        page_token = page.next_page_token;
+    }
+}
+
+#[tokio::test]
+async fn the_same_people_roll_up_along_the_tree_of_each_date_before_and_after_the_reorganisation() {
+    let app = spawn_app().await;
+    assert!(hrplan::demo::load(&app.db).await.expect("loading the whole demo"));
+    let mut reports = reports_as(&app, &["*"], &[Role::PersonalDataReader]);
+    let profile = |locality: &str, as_of: pb::Date| pb::GetWorkforceProfileRequest {
+        scope: Some(pb::ReportScope {
+            locality: locality.into(),
+            as_of: Some(as_of),
+            breakdown_by_child: true,
+            ..Default::default()
+        }),
+    };
+    let mut everyone = Vec::new();
+    for (day, child_code_len) in [(date(2025, 6, 30), 3), (date(2025, 7, 1), 5)] {
+        let country = reports.get_workforce_profile(profile("localities/-", day)).await.expect("country").into_inner();
+        let country_total = country.total.expect("total");
+        assert_eq!(country_total.locality, "localities/-");
+        let provinces: Vec<&str> = country.children.iter().map(|c| c.locality.as_str()).collect();
+        assert_eq!(provinces, ["localities/01", "localities/11", "localities/20"]);
+        let mut found_in_country = std::collections::BTreeSet::new();
+        for province in &country.children {
+            let placed = placed_people(&app, &province.locality, day).await;
+            assert!(!placed.is_empty());
+            // Counted where placed that day, by a query that does not read the facts.
+            assert_eq!(province.headcount, i64::try_from(placed.len()).unwrap_or_default(), "{}", province.locality);
+            let detail =
+                reports.get_workforce_profile(profile(&province.locality, day)).await.expect("province").into_inner();
+            assert_eq!(detail.total.as_ref().map(|t| t.headcount), Some(province.headcount));
+            // Along the tree of the day: districts before, communes after; nobody
+            // counted in two children or in none.
+            assert!(detail.children.iter().all(|c| c.locality.len() == "localities/".len() + child_code_len));
+            let own = detail.own_units.as_ref().map(|o| o.headcount).unwrap_or_default();
+            assert_eq!(detail.own_units.as_ref().map(|o| o.locality.as_str()), Some(province.locality.as_str()));
+            let mut by_child = own;
+            for child in &detail.children {
+                let in_child = placed_people(&app, &child.locality, day).await;
+                assert_eq!(child.headcount, i64::try_from(in_child.len()).unwrap_or_default(), "{}", child.locality);
+                assert!(in_child.is_subset(&placed));
+                by_child += child.headcount;
+            }
+            assert_eq!(by_child, province.headcount, "{} on {day:?}", province.locality);
+            found_in_country.extend(placed);
+        }
+        assert_eq!(country_total.headcount, i64::try_from(found_in_country.len()).unwrap_or_default());
+        everyone.push(found_in_country);
+    }
+    // Nobody lost in the move: whoever is counted on one day only has no placement
+    // in force on the other (the demo hires some people into the new communes).
+    let gone: Vec<(&String, pb::Date)> = everyone[0].difference(&everyone[1]).map(|n| (n, date(2025, 7, 1))).collect();
+    let came: Vec<(&String, pb::Date)> = everyone[1].difference(&everyone[0]).map(|n| (n, date(2025, 6, 30))).collect();
+    assert!(gone.len() + came.len() < everyone[0].len() / 10, "{} gone, {} came", gone.len(), came.len());
+    let mut people = PersonServiceClient::with_interceptor(
+        app.channel.clone(),
+        bearer(Some(token(&["*"], &[Role::PersonalDataReader]))),
+    );
+    let key = |d: &pb::Date| (d.year, d.month, d.day);
+    for (name, missing_on) in gone.into_iter().chain(came) {
+        let placements = people
+            .list_placements(pb::ListPlacementsRequest { parent: name.clone(), page_size: 100, ..Default::default() })
+            .await
+            .expect("placements")
+            .into_inner()
+            .placements;
+        let in_force = placements.iter().any(|p| {
+            p.valid_from.as_ref().is_some_and(|f| key(f) <= key(&missing_on))
+                && p.valid_until.as_ref().is_none_or(|u| key(u) > key(&missing_on))
+        });
+        assert!(!in_force, "{name} has a placement on {missing_on:?} but is not counted that day");
+    }
+
+    let provincial = reports_as(&app, &["20"], &[Role::Admin])
+        .get_workforce_profile(profile("localities/-", date(2025, 7, 1)))
+        .await;
+    assert_eq!(code_of(provincial), Code::PermissionDenied);
+}
