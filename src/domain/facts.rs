@@ -81,7 +81,7 @@ pub fn parse_levels_key(key: &str) -> impl Iterator<Item = (&str, &str)> {
 /// The highest level per scale among `held` awarded on or before `day`: the highest
 /// rank, then the greatest level code among equal ranks (equivalent levels), so that
 /// the choice is deterministic.
-fn highest_on<'a>(held: &'a [Held], day: NaiveDate) -> BTreeMap<&'a str, (&'a str, i32)> {
+fn highest_on(held: &[Held], day: NaiveDate) -> BTreeMap<&str, (&str, i32)> {
     let mut highest: BTreeMap<&str, (&str, i32)> = BTreeMap::new();
     for h in held.iter().filter(|h| h.awarded_on <= day) {
         let better =

@@ -2,7 +2,15 @@
 //! "this level or higher" over ordered scales, age bands, and the suppression of
 //! small cells for callers who may not see person-level data.
 
+use std::collections::BTreeMap;
+
 use chrono::{Datelike, NaiveDate};
+
+use super::{
+    locality::Tier,
+    person::Category,
+    standard::{Candidate, LevelRef, PostFacts, RankedLevel, applicable, unmet},
+};
 
 /// One computed cell, before conversion to the wire.
 #[derive(Debug, Clone, PartialEq)]
@@ -88,6 +96,12 @@ pub const RATINGS: [(&str, &str); 4] = [
 /// The label of the whole country, the report scope `localities/-`.
 pub const WHOLE_COUNTRY_LABEL: &str = "Toàn quốc";
 
+/// The label of the people to whom a standard applies.
+pub const WITH_STANDARD_LABEL: &str = "Có tiêu chuẩn áp dụng";
+
+/// The label of the people who meet the standard of their post.
+pub const MEETING_LABEL: &str = "Đạt tiêu chuẩn";
+
 /// The label of people with no rating in a year.
 pub const NOT_RATED_LABEL: &str = "Chưa được đánh giá";
 
@@ -104,6 +118,73 @@ fn years_before(day: NaiveDate, years: i32) -> NaiveDate {
     let year = day.year() - years;
     // 29 February falls back to 28 February in a common year.
     day.with_year(year).or_else(|| NaiveDate::from_ymd_opt(year, day.month(), 28)).unwrap_or(day)
+}
+
+/// People sharing everything that decides their standard and whether they meet it:
+/// a row of the compliance query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostGroup {
+    /// The tier of their unit's locality.
+    pub tier: Option<Tier>,
+    /// Their category.
+    pub category: Option<Category>,
+    /// Whether their post is a leader post.
+    pub leader: bool,
+    /// Their post title, folded, when some standard names it; else empty.
+    pub title: String,
+    /// Their highest level per scale.
+    pub held: BTreeMap<String, RankedLevel>,
+    /// How many they are.
+    pub people: i64,
+}
+
+/// Compliance counts of one set of people.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ComplianceTally {
+    /// People.
+    pub headcount: i64,
+    /// People to whom a standard applies.
+    pub with_standard: i64,
+    /// People who meet every minimum of their standard.
+    pub meeting: i64,
+    /// Required level → people who miss it.
+    pub missed: BTreeMap<LevelRef, i64>,
+}
+
+impl ComplianceTally {
+    /// Counts `group` under the standard that applies to it on `day`, if any, among
+    /// `candidates` (the standards in force) with their ranked `minimums` by id.
+    pub fn add(
+        &mut self,
+        group: &PostGroup,
+        candidates: &[Candidate],
+        minimums: &BTreeMap<i64, Vec<RankedLevel>>,
+        day: NaiveDate,
+    ) {
+        self.headcount += group.people;
+        let facts = PostFacts {
+            tier: group.tier,
+            category: group.category,
+            leader: group.leader,
+            post_title: group.title.clone(),
+        };
+        let Some(standard) = applicable(candidates, &facts, day) else { return };
+        self.with_standard += group.people;
+        let unmet = unmet(minimums.get(&standard.id).map(Vec::as_slice).unwrap_or_default(), &group.held);
+        if unmet.is_empty() {
+            self.meeting += group.people;
+        }
+        for u in unmet {
+            *self.missed.entry(u.required).or_default() += group.people;
+        }
+    }
+
+    /// The minimums missed, most missed first (then by level name).
+    pub fn most_missed(&self) -> Vec<(&LevelRef, i64)> {
+        let mut missed: Vec<(&LevelRef, i64)> = self.missed.iter().map(|(l, n)| (l, *n)).collect();
+        missed.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.name().cmp(&b.0.name())));
+        missed
+    }
 }
 
 #[cfg(test)]

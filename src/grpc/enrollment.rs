@@ -398,7 +398,7 @@ async fn write_enrollments(
         serde_json::json!({ "enrollments": ids.len() }),
     )
     .await?;
-    crate::store::commit(txn, &ctx).await?;
+    crate::store::commit(txn, ctx).await?;
     Ok(ids)
 }
 

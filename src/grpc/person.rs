@@ -627,7 +627,7 @@ async fn write_records(
         serde_json::json!({ "people": ids.len() }),
     )
     .await?;
-    crate::store::commit(txn, &ctx).await?;
+    crate::store::commit(txn, ctx).await?;
     Ok(ids)
 }
 

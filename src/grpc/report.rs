@@ -2,13 +2,15 @@
 
 use std::collections::BTreeMap;
 
+use chrono::NaiveDate;
+
 use sea_orm::DatabaseConnection;
 use tonic::{Request, Response, Status};
 
 use super::{
     Violations, convert,
     pb::{self, report_service_server::ReportService},
-    person::category,
+    person::{category, category_to_pb},
     required,
     unit::sector,
 };
@@ -16,17 +18,23 @@ use crate::{
     auth::{Access, RequestContext, Role, authorize, authorize_national},
     domain::{
         date::today,
+        facts::parse_levels_key,
         filter::{Condition, LocalityOrder},
         locality::{Code, Tier, check_tags},
+        person::Category,
         report::{
-            AGE_BANDS, CellValue, MAX_EVALUATION_YEARS, NOT_RATED_LABEL, RATINGS, WHOLE_COUNTRY_LABEL, ordered_cells,
+            AGE_BANDS, CellValue, ComplianceTally, MAX_EVALUATION_YEARS, MEETING_LABEL, NOT_RATED_LABEL, PostGroup,
+            RATINGS, WHOLE_COUNTRY_LABEL, WITH_STANDARD_LABEL, ordered_cells,
         },
+        standard::{Candidate, LevelRef, RankedLevel},
+        text::fold,
     },
     error::Result,
     store::{
         facts,
         locality::{self as localities, ListQuery},
         report::{self as reports, GroupCounts, Population},
+        standard as standards,
     },
 };
 
@@ -238,14 +246,7 @@ impl ReportApi {
         threshold: Option<i64>,
         population: &Population,
     ) -> Result<pb::GetWorkforceProfileResponse> {
-        let root = match &population.root {
-            Some(code) => Some(
-                localities::load_one(&self.db, code)
-                    .await?
-                    .ok_or_else(|| crate::error::Error::NotFound(code.name()))?,
-            ),
-            None => None,
-        };
+        let places = self.places(population).await?;
         let snapshot = reports::snapshot(&self.db).await?;
         let levels = reports::scale_levels(&snapshot).await?;
         let groups = reports::workforce_counts(&snapshot, population, &levels).await?;
@@ -253,6 +254,21 @@ impl ReportApi {
         let builder = ProfileBuilder { levels: &levels, threshold };
         let mut total = GroupCounts::default();
         groups.values().for_each(|g| accumulate(&mut total, g));
+        let empty = GroupCounts::default();
+        let profile = |place: &Place| {
+            builder.profile(place.name.clone(), place.display_name.clone(), groups.get(&place.group).unwrap_or(&empty))
+        };
+        Ok(pb::GetWorkforceProfileResponse {
+            as_of: Some(convert::to_date(population.as_of)),
+            total: Some(builder.profile(places.total.name.clone(), places.total.display_name.clone(), &total)),
+            children: places.children.iter().map(profile).collect(),
+            own_units: places.own_units.as_ref().map(profile),
+        })
+    }
+
+    /// The places a report's groups stand for: the scope, its children on the date when
+    /// broken down, and its own units.
+    async fn places(&self, population: &Population) -> Result<Places> {
         let name_on = |record: &localities::LocalityRecord| {
             record
                 .versions
@@ -261,12 +277,29 @@ impl ReportApi {
                 .map(|v| v.display_name.clone())
                 .unwrap_or_default()
         };
-        let total_profile = match &root {
-            Some(root) => builder.profile(root.code.name(), name_on(root), &total),
-            None => builder.profile(WHOLE_COUNTRY.to_owned(), WHOLE_COUNTRY_LABEL.to_owned(), &total),
+        let place = |record: &localities::LocalityRecord| Place {
+            name: record.code.name(),
+            display_name: name_on(record),
+            group: record.code.as_str().to_owned(),
         };
-
+        let root = match &population.root {
+            Some(code) => Some(
+                localities::load_one(&self.db, code)
+                    .await?
+                    .ok_or_else(|| crate::error::Error::NotFound(code.name()))?,
+            ),
+            None => None,
+        };
+        let total = match &root {
+            Some(root) => place(root),
+            None => Place {
+                name: WHOLE_COUNTRY.to_owned(),
+                display_name: WHOLE_COUNTRY_LABEL.to_owned(),
+                group: String::new(),
+            },
+        };
         let mut children = Vec::new();
+        let mut own_units = None;
         if population.by_child {
             let query = ListQuery {
                 parent: population.root.clone(),
@@ -279,26 +312,47 @@ impl ReportApi {
                 ..ListQuery::in_force(population.as_of, None, 1000, None)
             };
             let page = localities::list(&self.db, &query).await?;
-            let records = localities::load(&self.db, &page.codes).await?;
-            let empty = GroupCounts::default();
-            for record in &records {
-                let counts = groups.get(record.code.as_str()).unwrap_or(&empty);
-                children.push(builder.profile(record.code.name(), name_on(record), counts));
-            }
+            children = localities::load(&self.db, &page.codes).await?.iter().map(place).collect();
+            own_units = root.as_ref().map(place);
         }
-        let own_units = match (&root, population.by_child) {
-            (Some(root), true) => {
-                let counts = groups.get(root.code.as_str()).cloned().unwrap_or_default();
-                Some(builder.profile(root.code.name(), name_on(root), &counts))
-            }
-            _ => None,
-        };
-        Ok(pb::GetWorkforceProfileResponse {
-            as_of: Some(convert::to_date(population.as_of)),
-            total: Some(total_profile),
-            children,
-            own_units,
-        })
+        Ok(Places { total, children, own_units })
+    }
+}
+
+/// A group of a report and the locality it stands for.
+struct Place {
+    name: String,
+    display_name: String,
+    /// The group key of the report queries.
+    group: String,
+}
+
+/// The groups of a report.
+struct Places {
+    total: Place,
+    children: Vec<Place>,
+    own_units: Option<Place>,
+}
+
+/// Compliance tallies of one group: overall and per (tier, category).
+#[derive(Default)]
+struct GroupCompliance {
+    all: ComplianceTally,
+    by_post: BTreeMap<(Tier, Category), ComplianceTally>,
+}
+
+impl GroupCompliance {
+    fn add(
+        &mut self,
+        group: &PostGroup,
+        candidates: &[Candidate],
+        minimums: &BTreeMap<i64, Vec<RankedLevel>>,
+        day: NaiveDate,
+    ) {
+        self.all.add(group, candidates, minimums, day);
+        if let (Some(tier), Some(category)) = (group.tier, group.category) {
+            self.by_post.entry((tier, category)).or_default().add(group, candidates, minimums, day);
+        }
     }
 }
 
@@ -410,6 +464,118 @@ impl ReportService for ReportApi {
             as_of: Some(convert::to_date(population.as_of)),
             headcount,
             years,
+        }))
+    }
+
+    async fn get_standard_compliance(
+        &self,
+        request: Request<pb::GetStandardComplianceRequest>,
+    ) -> Result<Response<pb::GetStandardComplianceResponse>, Status> {
+        let ctx = RequestContext::of(&request)?;
+        let req = request.into_inner();
+        let population = self.authorized_population(&ctx, Violations::new(), req.scope.as_ref()).await?;
+        let threshold = self.threshold(&ctx);
+        let day = population.as_of;
+        let places = self.places(&population).await?;
+
+        let snapshot = reports::snapshot(&self.db).await?;
+        let candidates = standards::in_force(&snapshot, day).await?;
+        let mut minimums = BTreeMap::new();
+        for candidate in &candidates {
+            minimums.insert(candidate.id, standards::ranked_minimums(&snapshot, candidate.id).await?);
+        }
+        let mut titles: Vec<String> =
+            candidates.iter().filter_map(|c| c.applies_to.post_title.as_deref().map(fold)).collect();
+        titles.sort();
+        titles.dedup();
+        let rows = reports::post_rows(&snapshot, &population, &titles).await?;
+        let levels = reports::scale_levels(&snapshot).await?;
+        snapshot.rollback().await.map_err(crate::error::Error::from)?;
+
+        let rank_of: BTreeMap<(&str, &str), i32> = levels
+            .iter()
+            .flat_map(|(scale, ls)| ls.iter().map(move |(rank, code, _)| ((scale.as_str(), code.as_str()), *rank)))
+            .collect();
+        let mut total = GroupCompliance::default();
+        let mut groups: BTreeMap<String, GroupCompliance> = BTreeMap::new();
+        for row in &rows {
+            let held = parse_levels_key(&row.levels)
+                .filter_map(|(scale, level)| {
+                    rank_of
+                        .get(&(scale, level))
+                        .map(|rank| (scale.to_owned(), RankedLevel { level: LevelRef::new(scale, level), rank: *rank }))
+                })
+                .collect();
+            let group = PostGroup {
+                tier: Tier::from_code_len(row.tier_len),
+                category: Category::from_db(&row.category),
+                leader: row.leader,
+                title: row.title.clone(),
+                held,
+                people: row.people,
+            };
+            total.add(&group, &candidates, &minimums, day);
+            groups.entry(row.grp.clone()).or_default().add(&group, &candidates, &minimums, day);
+        }
+
+        let label_of = |level: &LevelRef| {
+            levels
+                .get(&level.scale)
+                .and_then(|ls| ls.iter().find(|(_, code, _)| *code == level.level))
+                .map(|(_, _, label)| label.clone())
+                .unwrap_or_default()
+        };
+        let finish = |mut cell: CellValue| -> Option<pb::Cell> {
+            if let Some(threshold) = threshold {
+                cell.suppress_below(threshold);
+            }
+            Some(cell_to_pb(&cell))
+        };
+        let standard_cells = |t: &ComplianceTally| {
+            (
+                finish(CellValue::new("with_standard", WITH_STANDARD_LABEL, t.with_standard, t.headcount)),
+                finish(CellValue::new("meeting", MEETING_LABEL, t.meeting, t.with_standard)),
+            )
+        };
+        let summary = |place: &Place, g: &GroupCompliance| {
+            let (with_standard, meeting) = standard_cells(&g.all);
+            pb::ComplianceSummary {
+                locality: place.name.clone(),
+                display_name: place.display_name.clone(),
+                headcount: g.all.headcount,
+                with_standard,
+                meeting,
+                breakdown: g
+                    .by_post
+                    .iter()
+                    .map(|((tier, category), t)| {
+                        let (with_standard, meeting) = standard_cells(t);
+                        pb::ComplianceBreakdown {
+                            tier: convert::tier_to_pb(*tier).into(),
+                            category: category_to_pb(*category).into(),
+                            headcount: t.headcount,
+                            with_standard,
+                            meeting,
+                        }
+                    })
+                    .collect(),
+                missed_minimums: g
+                    .all
+                    .most_missed()
+                    .into_iter()
+                    .filter_map(|(level, n)| {
+                        finish(CellValue::new(level.name(), label_of(level), n, g.all.with_standard))
+                    })
+                    .collect(),
+            }
+        };
+        let empty = GroupCompliance::default();
+        let of = |place: &Place| summary(place, groups.get(&place.group).unwrap_or(&empty));
+        Ok(Response::new(pb::GetStandardComplianceResponse {
+            as_of: Some(convert::to_date(day)),
+            total: Some(summary(&places.total, &total)),
+            children: places.children.iter().map(of).collect(),
+            own_units: places.own_units.as_ref().map(of),
         }))
     }
 

@@ -354,3 +354,57 @@ pub async fn evaluation_counts(
     }
     Ok((headcount, counts))
 }
+
+/// A row of the compliance query: people of one group sharing tier, category, leader
+/// post, named post title and highest levels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostRow {
+    /// The group.
+    pub grp: String,
+    /// The length of their unit's locality code (the tier).
+    pub tier_len: usize,
+    /// Their category, as stored.
+    pub category: String,
+    /// Whether their post is a leader post.
+    pub leader: bool,
+    /// Their folded post title when it is one of the titles asked for; else empty.
+    pub title: String,
+    /// Their levels key.
+    pub levels: String,
+    /// How many they are.
+    pub people: i64,
+}
+
+/// The population grouped by everything that decides which standard applies and
+/// whether it is met, in one query; `titles` are the folded post titles some standard
+/// in force names (other titles are grouped as one).
+pub async fn post_rows(conn: &impl ConnectionTrait, p: &Population, titles: &[String]) -> Result<Vec<PostRow>> {
+    let (ctes, mut values) = population_ctes(p);
+    // The title is grouped from a subquery column: PostgreSQL would not match a
+    // grouped expression holding bind parameters against the select list.
+    let title = if titles.is_empty() {
+        "CAST('' AS TEXT)".to_owned()
+    } else {
+        values.extend(titles.iter().map(|t| Value::from(t.as_str())));
+        format!("CASE WHEN post_title_folded IN ({}) THEN post_title_folded ELSE '' END", placeholders(titles.len()))
+    };
+    let sql = format!(
+        "{ctes} SELECT grp, tier_len, category, is_leader, title, levels, COUNT(*) AS n FROM (\
+         SELECT grp, LENGTH(locality_code) AS tier_len, category, is_leader, {title} AS title, levels \
+         FROM population) x GROUP BY grp, tier_len, category, is_leader, title, levels"
+    );
+    let rows = conn.query_all_raw(stmt(conn.get_database_backend(), &sql, values)).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        out.push(PostRow {
+            grp: row.try_get("", "grp")?,
+            tier_len: usize::try_from(row.try_get::<i32>("", "tier_len")?).unwrap_or_default(),
+            category: row.try_get("", "category")?,
+            leader: row.try_get("", "is_leader")?,
+            title: row.try_get("", "title")?,
+            levels: row.try_get("", "levels")?,
+            people: row.try_get("", "n")?,
+        });
+    }
+    Ok(out)
+}

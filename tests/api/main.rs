@@ -4,6 +4,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used, reason = "a failing test should fail loudly")]
 
+mod compliance;
 mod deadline;
 mod enrollments;
 mod facts;
