@@ -30,8 +30,8 @@ use crate::{
 /// The ReportService implementation.
 #[derive(Debug, Clone)]
 pub struct ReportApi {
-    db: DatabaseConnection,
-    suppression_threshold: i64,
+    pub(super) db: DatabaseConnection,
+    pub(super) suppression_threshold: i64,
 }
 
 impl ReportApi {
@@ -83,7 +83,7 @@ fn population(v: &mut Violations, scope: Option<&pb::ReportScope>) -> Option<Pop
     })
 }
 
-fn cell_to_pb(cell: &CellValue) -> pb::Cell {
+pub(super) fn cell_to_pb(cell: &CellValue) -> pb::Cell {
     pb::Cell {
         key: cell.key.clone(),
         label: cell.label.clone(),
@@ -196,7 +196,7 @@ impl ReportApi {
     }
 
     /// Checks the scope, authorizes the caller over its locality and resolves its tags.
-    async fn authorized_population(
+    pub(super) async fn authorized_population(
         &self,
         ctx: &RequestContext,
         mut v: Violations,
@@ -211,7 +211,7 @@ impl ReportApi {
     }
 
     /// The suppression threshold for this caller, if any.
-    fn threshold(&self, ctx: &RequestContext) -> Option<i64> {
+    pub(super) fn threshold(&self, ctx: &RequestContext) -> Option<i64> {
         (!ctx.principal.has_role(Role::PersonalDataReader)).then_some(self.suppression_threshold)
     }
 
@@ -404,5 +404,26 @@ impl ReportService for ReportApi {
             leaders_delta,
             distribution_deltas,
         }))
+    }
+
+    async fn summarize_training(
+        &self,
+        request: Request<pb::SummarizeTrainingRequest>,
+    ) -> Result<Response<pb::SummarizeTrainingResponse>, Status> {
+        Ok(Response::new(self.summarize_training_impl(request).await?))
+    }
+
+    async fn summarize_rotations(
+        &self,
+        request: Request<pb::SummarizeRotationsRequest>,
+    ) -> Result<Response<pb::SummarizeRotationsResponse>, Status> {
+        Ok(Response::new(self.summarize_rotations_impl(request).await?))
+    }
+
+    async fn get_staffing_summary(
+        &self,
+        request: Request<pb::GetStaffingSummaryRequest>,
+    ) -> Result<Response<pb::GetStaffingSummaryResponse>, Status> {
+        Ok(Response::new(self.get_staffing_summary_impl(request).await?))
     }
 }

@@ -42,7 +42,7 @@ pub struct Population {
 }
 
 /// The common table expressions `tree(code, grp, tagged)` and `population(...)`.
-fn population_ctes(p: &Population) -> (String, Vec<Value>) {
+pub(crate) fn population_ctes(p: &Population) -> (String, Vec<Value>) {
     let mut values: Vec<Value> = Vec::new();
     let in_force = "v.valid_from <= ? AND (v.valid_until IS NULL OR v.valid_until > ?)";
     let tag_test = if p.tags.is_empty() {
