@@ -238,8 +238,7 @@ impl ReportApi {
             }
         };
         let empty = MovementCounts::default();
-        let children =
-            children.iter().map(|c| summary(c, groups.get(c.code.as_str()).unwrap_or(&empty))).collect();
+        let children = children.iter().map(|c| summary(c, groups.get(c.code.as_str()).unwrap_or(&empty))).collect();
         Ok(pb::SummarizeRotationsResponse {
             as_of: Some(convert::to_date(population.as_of)),
             period_start: Some(convert::to_date(start)),

@@ -219,7 +219,10 @@ pub async fn movement_counts(
 /// group, with a category and tier (of that locality) among the scope's, and, with
 /// tags, a tagged locality. The scope's sectors and post filters do not apply to
 /// quotas; the caller rejects them.
-pub async fn staffing_counts(conn: &impl ConnectionTrait, p: &Population) -> Result<HashMap<(String, Category), Staffing>> {
+pub async fn staffing_counts(
+    conn: &impl ConnectionTrait,
+    p: &Population,
+) -> Result<HashMap<(String, Category), Staffing>> {
     let (ctes, mut values) = population_ctes(p);
     let mut filters = String::new();
     values.push(p.as_of.year().into());
