@@ -238,7 +238,7 @@ async fn enrol(
 /// |---|---|---|---|
 /// | 187: p1-p3 | intermediate | enrolled 03-01, completed 11-15 | started, completed |
 /// | 187: p4 | intermediate | enrolled 03-01, dropped 06-01 | started, discontinued |
-/// | 187: p5, p6 | intermediate | enrolled 03-01 | started, in progress |
+/// | 187: p5, p6 | intermediate | enrolled 01-01 (the first day) | started, in progress |
 /// | 187: p7 | intermediate | enrolled 2023-12-31 (the day before) | in progress, not started |
 /// | 187: p8 | intermediate | enrolled 2023-09-01, completed 2023-12-31 | nothing |
 /// | 187: p1 | refresher | enrolled 05-01, completed 05-20 | started, completed |
@@ -267,7 +267,7 @@ async fn training_fixture() -> TestApp {
     }
     enrol(&app, &plan, &p[3], pt, date(2024, 3, 1), true, &[(S::Dropped, date(2024, 6, 1))]).await;
     for who in &p[4..6] {
-        enrol(&app, &plan, who, pt, date(2024, 3, 1), true, &[]).await;
+        enrol(&app, &plan, who, pt, date(2024, 1, 1), true, &[]).await;
     }
     enrol(&app, &plan, &p[6], pt, date(2023, 12, 31), true, &[]).await;
     enrol(&app, &plan, &p[7], pt, date(2023, 9, 1), true, &[(S::Completed, date(2023, 12, 31))]).await;
