@@ -1,6 +1,11 @@
 //! Report latency: generates a synthetic, realistic workforce on the demo tree (people
-//! with placements, three qualifications each and a rating), then times
-//! `GetWorkforceProfile` through the gRPC client and prints p50 and p95.
+//! with placements, some moved between communes in 2023 and some gone since mid-2023,
+//! three qualifications each awarded over their career, and ratings for 2022–2024),
+//! then times the workforce reports through the gRPC client and prints p50 and p95:
+//! `GetWorkforceProfile` (per province and for the whole country, by child),
+//! `CompareWorkforceProfiles`, `SummarizeEvaluations` and `GetStandardCompliance`.
+//! The generator makes no training or rotation records, so the activity reports are
+//! not timed here.
 //!
 //! ```sh
 //! cargo bench --bench reports                      # SQLite, 250,000 people
@@ -19,7 +24,7 @@ use hrplan::{
     config::ServerConfig,
     domain::{
         locality::{Code, Tier},
-        person::{Category, Gender, PersonFields, PlacementFields, QualificationFields, Rating},
+        person::{Category, EmploymentEnd, Gender, PersonFields, PlacementFields, QualificationFields, Rating},
     },
     grpc::pb::{self, report_service_client::ReportServiceClient},
     startup::Application,
@@ -49,6 +54,28 @@ async fn database_url() -> anyhow::Result<(String, &'static str)> {
     }
     let path = std::env::temp_dir().join(format!("hrplan_bench_reports_{}.db", std::process::id()));
     Ok((format!("sqlite://{}?mode=rwc", path.display()), "SQLite"))
+}
+
+/// Calls `call` `iterations` times and prints the p50 and p95 of its latency.
+async fn time<F, Fut>(iterations: usize, label: &str, call: F) -> anyhow::Result<()>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<(), tonic::Status>>,
+{
+    call().await?;
+    let mut times = Vec::with_capacity(iterations);
+    for _ in 0..iterations {
+        let t = Instant::now();
+        call().await?;
+        times.push(t.elapsed());
+    }
+    times.sort();
+    println!(
+        "{label}: p50 {:.1} ms, p95 {:.1} ms ({iterations} calls)",
+        percentile(&times, 0.50).as_secs_f64() * 1000.0,
+        percentile(&times, 0.95).as_secs_f64() * 1000.0,
+    );
+    Ok(())
 }
 
 /// A deterministic generator (xorshift64*).
@@ -154,6 +181,48 @@ async fn main() -> anyhow::Result<()> {
             institution: String::new(),
             awarded_on: on,
         };
+        // One in ten moved to another commune on 2023-01-01; one in twenty left on
+        // 2023-07-01.
+        let moved = rng.next().is_multiple_of(10);
+        let left = !moved && rng.next().is_multiple_of(20);
+        let (other_unit, _) = &units[usize::try_from(rng.next() % units.len() as u64).unwrap_or_default()];
+        let leader = rng.next() % 100 < 9;
+        let key_post = rng.next() % 100 < 3;
+        let placement = |unit_id: i64, from: NaiveDate, until: NaiveDate| PlacementFields {
+            unit_id,
+            post_title: if leader { "Phó Chủ tịch Ủy ban nhân dân".into() } else { "Công chức".into() },
+            leader,
+            key_post,
+            valid_from: from,
+            valid_until: Some(until),
+        };
+        let placements = if moved {
+            vec![
+                placement(*unit_id, day(2020, 1, 1)?, day(2023, 1, 1)?),
+                placement(*other_unit, day(2023, 1, 1)?, day(2025, 7, 1)?),
+            ]
+        } else if left {
+            vec![placement(*unit_id, day(2020, 1, 1)?, day(2023, 7, 1)?)]
+        } else {
+            vec![placement(*unit_id, day(2020, 1, 1)?, day(2025, 7, 1)?)]
+        };
+        // Political theory and state management come during the career, so most
+        // people's facts change once or twice while placed.
+        let during = |rng: &mut Rng| -> anyhow::Result<NaiveDate> {
+            day(
+                2018 + i32::try_from(rng.next() % 7).unwrap_or_default(),
+                1 + u32::try_from(rng.next() % 12).unwrap_or_default(),
+                1 + u32::try_from(rng.next() % 28).unwrap_or_default(),
+            )
+        };
+        let political_on = during(&mut rng)?;
+        let management_on = during(&mut rng)?;
+        let rating = |rng: &mut Rng| match rng.next() % 100 {
+            0..10 => Rating::Excellent,
+            10..75 => Rating::Good,
+            75..97 => Rating::Completed,
+            _ => Rating::NotCompleted,
+        };
         batch.push(NewRecord {
             person: PersonFields {
                 full_name: format!("Người thử {i}"),
@@ -162,23 +231,20 @@ async fn main() -> anyhow::Result<()> {
                 ethnicity: if rng.next() % 100 < 30 { "Tày".into() } else { "Kinh".into() },
                 category: categories[usize::try_from(rng.next() % 5).unwrap_or_default()],
                 employed_from: employed.min(day(2020, 1, 1)?),
-                employed_until: None,
-                end_reason: None,
+                employed_until: if left { Some(day(2023, 7, 1)?) } else { None },
+                end_reason: if left { Some(EmploymentEnd::Retired) } else { None },
             },
-            placements: vec![PlacementFields {
-                unit_id: *unit_id,
-                post_title: "Công chức".into(),
-                leader: rng.next() % 100 < 9,
-                key_post: rng.next() % 100 < 3,
-                valid_from: day(2020, 1, 1)?,
-                valid_until: Some(day(2025, 7, 1)?),
-            }],
+            placements,
             qualifications: vec![
                 qualification("professional", rng.pick(&professional), day(2012, 6, 30)?),
-                qualification("political_theory", rng.pick(&political), day(2016, 6, 30)?),
-                qualification("state_management", rng.pick(&management), day(2018, 6, 30)?),
+                qualification("political_theory", rng.pick(&political), political_on),
+                qualification("state_management", rng.pick(&management), management_on),
             ],
-            evaluations: vec![(2023, if rng.next() % 100 < 80 { Rating::Good } else { Rating::Completed })],
+            evaluations: if left {
+                vec![(2022, rating(&mut rng))]
+            } else {
+                vec![(2022, rating(&mut rng)), (2023, rating(&mut rng)), (2024, rating(&mut rng))]
+            },
         });
         if batch.len() == 10_000 || i + 1 == people {
             let txn = store::begin_write(&db).await?;
@@ -217,34 +283,58 @@ async fn main() -> anyhow::Result<()> {
     })
     .max_decoding_message_size(64 * 1024 * 1024);
 
-    for (label, locality, by_child) in [
-        ("province Lạng Sơn (20) by child", "localities/20", true),
-        ("province Điện Biên (11) by child", "localities/11", true),
-        ("city Hà Nội (01) by child", "localities/01", true),
-        ("whole country by province", "localities/-", true),
+    let scope = |locality: &str, by_child: bool| pb::ReportScope {
+        locality: locality.into(),
+        as_of: Some(pb::Date { year: 2024, month: 6, day: 30 }),
+        breakdown_by_child: by_child,
+        ..Default::default()
+    };
+    for (label, locality) in [
+        ("province Lạng Sơn (20)", "localities/20"),
+        ("province Điện Biên (11)", "localities/11"),
+        ("city Hà Nội (01)", "localities/01"),
+        ("whole country", "localities/-"),
     ] {
-        let request = || pb::GetWorkforceProfileRequest {
-            scope: Some(pb::ReportScope {
-                locality: locality.into(),
-                as_of: Some(pb::Date { year: 2024, month: 6, day: 30 }),
-                breakdown_by_child: by_child,
-                ..Default::default()
-            }),
-        };
-        let headcount =
-            client.get_workforce_profile(request()).await?.into_inner().total.map(|t| t.headcount).unwrap_or_default();
-        let mut times = Vec::with_capacity(iterations);
-        for _ in 0..iterations {
-            let t = Instant::now();
-            client.get_workforce_profile(request()).await?;
-            times.push(t.elapsed());
-        }
-        times.sort();
-        println!(
-            "GetWorkforceProfile {backend} {label}: {headcount} people, p50 {:.1} ms, p95 {:.1} ms ({iterations} calls)",
-            percentile(&times, 0.50).as_secs_f64() * 1000.0,
-            percentile(&times, 0.95).as_secs_f64() * 1000.0,
-        );
+        let headcount = client
+            .get_workforce_profile(pb::GetWorkforceProfileRequest { scope: Some(scope(locality, true)) })
+            .await?
+            .into_inner()
+            .total
+            .map(|t| t.headcount)
+            .unwrap_or_default();
+        println!("{label}: {headcount} people on 2024-06-30");
+        let c = client.clone();
+        time(iterations, &format!("GetWorkforceProfile {backend} {label} by child"), || {
+            let mut c = c.clone();
+            let request = pb::GetWorkforceProfileRequest { scope: Some(scope(locality, true)) };
+            async move { c.get_workforce_profile(request).await.map(|_| ()) }
+        })
+        .await?;
+        time(iterations, &format!("GetStandardCompliance {backend} {label} by child"), || {
+            let mut c = c.clone();
+            let request = pb::GetStandardComplianceRequest { scope: Some(scope(locality, true)) };
+            async move { c.get_standard_compliance(request).await.map(|_| ()) }
+        })
+        .await?;
+        time(iterations, &format!("SummarizeEvaluations {backend} {label} 2022-2024"), || {
+            let mut c = c.clone();
+            let request = pb::SummarizeEvaluationsRequest {
+                scope: Some(scope(locality, false)),
+                first_year: 2022,
+                last_year: 2024,
+            };
+            async move { c.summarize_evaluations(request).await.map(|_| ()) }
+        })
+        .await?;
+        time(iterations, &format!("CompareWorkforceProfiles {backend} {label} 2022-06-30 vs 2024-06-30"), || {
+            let mut c = c.clone();
+            let request = pb::CompareWorkforceProfilesRequest {
+                scope: Some(scope(locality, false)),
+                other_date: Some(pb::Date { year: 2022, month: 6, day: 30 }),
+            };
+            async move { c.compare_workforce_profiles(request).await.map(|_| ()) }
+        })
+        .await?;
     }
     stop.send(()).ok();
     server.await??;

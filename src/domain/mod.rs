@@ -7,6 +7,7 @@ pub mod locality;
 pub mod page;
 pub mod person;
 pub mod report;
+pub mod report_activity;
 pub mod rotation;
 pub mod standard;
 pub mod text;

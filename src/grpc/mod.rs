@@ -20,6 +20,7 @@ pub mod enrollment;
 pub mod locality;
 pub mod person;
 pub mod report;
+mod report_activity;
 pub mod rotation;
 pub mod scale;
 pub mod staffing;

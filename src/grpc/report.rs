@@ -41,8 +41,8 @@ use crate::{
 /// The ReportService implementation.
 #[derive(Debug, Clone)]
 pub struct ReportApi {
-    db: DatabaseConnection,
-    suppression_threshold: i64,
+    pub(super) db: DatabaseConnection,
+    pub(super) suppression_threshold: i64,
 }
 
 impl ReportApi {
@@ -103,7 +103,7 @@ fn population(v: &mut Violations, scope: Option<&pb::ReportScope>) -> Option<Pop
     })
 }
 
-fn cell_to_pb(cell: &CellValue) -> pb::Cell {
+pub(super) fn cell_to_pb(cell: &CellValue) -> pb::Cell {
     pb::Cell {
         key: cell.key.clone(),
         label: cell.label.clone(),
@@ -211,7 +211,7 @@ impl ReportApi {
     }
 
     /// Checks the scope, authorizes the caller over its locality and resolves its tags.
-    async fn authorized_population(
+    pub(super) async fn authorized_population(
         &self,
         ctx: &RequestContext,
         mut v: Violations,
@@ -235,7 +235,7 @@ impl ReportApi {
     }
 
     /// The suppression threshold for this caller, if any.
-    fn threshold(&self, ctx: &RequestContext) -> Option<i64> {
+    pub(super) fn threshold(&self, ctx: &RequestContext) -> Option<i64> {
         (!ctx.principal.has_role(Role::PersonalDataReader)).then_some(self.suppression_threshold)
     }
 
@@ -268,7 +268,7 @@ impl ReportApi {
 
     /// The places a report's groups stand for: the scope, its children on the date when
     /// broken down, and its own units.
-    async fn places(&self, population: &Population) -> Result<Places> {
+    pub(super) async fn places(&self, population: &Population) -> Result<Places> {
         let name_on = |record: &localities::LocalityRecord| {
             record
                 .versions
@@ -320,18 +320,23 @@ impl ReportApi {
 }
 
 /// A group of a report and the locality it stands for.
-struct Place {
-    name: String,
-    display_name: String,
+pub(super) struct Place {
+    /// Resource name of the locality (`localities/-` for the whole country).
+    pub(super) name: String,
+    /// Its name on the date.
+    pub(super) display_name: String,
     /// The group key of the report queries.
-    group: String,
+    pub(super) group: String,
 }
 
 /// The groups of a report.
-struct Places {
-    total: Place,
-    children: Vec<Place>,
-    own_units: Option<Place>,
+pub(super) struct Places {
+    /// The scope.
+    pub(super) total: Place,
+    /// Its children on the date, when broken down.
+    pub(super) children: Vec<Place>,
+    /// Its own units, when broken down (not for the whole country).
+    pub(super) own_units: Option<Place>,
 }
 
 /// Compliance tallies of one group: overall and per (tier, category).
@@ -610,5 +615,26 @@ impl ReportService for ReportApi {
             leaders_delta,
             distribution_deltas,
         }))
+    }
+
+    async fn summarize_training(
+        &self,
+        request: Request<pb::SummarizeTrainingRequest>,
+    ) -> Result<Response<pb::SummarizeTrainingResponse>, Status> {
+        Ok(Response::new(self.summarize_training_impl(request).await?))
+    }
+
+    async fn summarize_rotations(
+        &self,
+        request: Request<pb::SummarizeRotationsRequest>,
+    ) -> Result<Response<pb::SummarizeRotationsResponse>, Status> {
+        Ok(Response::new(self.summarize_rotations_impl(request).await?))
+    }
+
+    async fn get_staffing_summary(
+        &self,
+        request: Request<pb::GetStaffingSummaryRequest>,
+    ) -> Result<Response<pb::GetStaffingSummaryResponse>, Status> {
+        Ok(Response::new(self.get_staffing_summary_impl(request).await?))
     }
 }

@@ -107,7 +107,7 @@ fn programme_kind(value: i32) -> Result<ProgrammeKind, String> {
     }
 }
 
-fn programme_kind_to_pb(value: ProgrammeKind) -> pb::ProgrammeKind {
+pub(super) fn programme_kind_to_pb(value: ProgrammeKind) -> pb::ProgrammeKind {
     match value {
         ProgrammeKind::Degree => pb::ProgrammeKind::Degree,
         ProgrammeKind::Refresher => pb::ProgrammeKind::Refresher,

@@ -10,6 +10,7 @@ pub mod locality;
 pub mod locality_write;
 pub mod person;
 pub mod report;
+pub mod report_activity;
 pub mod rotation;
 pub mod scale;
 pub mod scope;

@@ -13,6 +13,7 @@ mod localities;
 mod people;
 mod platform;
 mod reorganize;
+mod report_activity;
 mod reports;
 mod rotations;
 mod scales;

@@ -7,7 +7,7 @@ use hrplan::{
 use prost_types::FieldMask;
 use tonic::{Code, service::interceptor::InterceptedService, transport::Channel};
 
-use crate::helpers::{Bearer, TestApp, bearer, code_of, date, field_violations, spawn_app, token};
+use crate::helpers::{Bearer, TestApp, bearer, code_of, date, field_violations, spawn_app, spawn_app_with, token};
 
 type PersonClient = PersonServiceClient<InterceptedService<Channel, Bearer>>;
 
@@ -380,7 +380,9 @@ async fn an_import_with_one_bad_record_writes_nothing_and_names_that_record() {
 
 #[tokio::test]
 async fn importing_100000_people_through_the_stream_succeeds() {
-    let app = spawn_app().await;
+    // One request writes 100,000 people with their facts: more than the default 30 s
+    // on an unoptimised build sharing two cores with the rest of the suite.
+    let app = spawn_app_with(|config| config.request_timeout = std::time::Duration::from_secs(300)).await;
     app.load_demo().await;
     let office = unit(&app, "localities/06463", "Ủy ban nhân dân xã Chi Lăng", date(2020, 1, 1), None).await;
     let mut client = admin(&app);
