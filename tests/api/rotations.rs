@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use hrplan::{
     auth::Role,
     grpc::pb::{
-        self, person_service_client::PersonServiceClient, rotation_service_client::RotationServiceClient,
-        unit_service_client::UnitServiceClient,
+        self, person_service_client::PersonServiceClient, report_service_client::ReportServiceClient,
+        rotation_service_client::RotationServiceClient, unit_service_client::UnitServiceClient,
     },
     store::stmt,
 };
@@ -158,7 +158,7 @@ fn cancel(name: &str) -> pb::CancelRotationRequest {
 
 /// The people placed in `locality` on a date.
 async fn counted(app: &TestApp, locality: &str, as_of: pb::Date) -> Vec<String> {
-    people(app)
+    let found: Vec<String> = people(app)
         .search_people(pb::SearchPeopleRequest {
             locality: locality.into(),
             as_of: Some(as_of),
@@ -171,7 +171,22 @@ async fn counted(app: &TestApp, locality: &str, as_of: pb::Date) -> Vec<String> 
         .people
         .into_iter()
         .map(|p| p.name)
-        .collect()
+        .collect();
+    // The reports count the same people there that day (a rotated person at the
+    // destination during the rotation), from facts in step with the placements.
+    let report = ReportServiceClient::with_interceptor(
+        app.channel.clone(),
+        bearer(Some(token(&["*"], &[Role::PersonalDataReader]))),
+    )
+    .get_workforce_profile(pb::GetWorkforceProfileRequest {
+        scope: Some(pb::ReportScope { locality: locality.into(), as_of: Some(as_of), ..Default::default() }),
+    })
+    .await
+    .expect("report")
+    .into_inner();
+    assert_eq!(report.total.map(|t| t.headcount), Some(i64::try_from(found.len()).unwrap_or_default()));
+    app.assert_facts_in_step().await;
+    found
 }
 
 /// A person's placements as (unit, from, until), failing if any two overlap.
