@@ -4,8 +4,10 @@
 //! then times the workforce reports through the gRPC client and prints p50 and p95:
 //! `GetWorkforceProfile` (per province and for the whole country, by child),
 //! `CompareWorkforceProfiles`, `SummarizeEvaluations` and `GetStandardCompliance`.
-//! The generator makes no training or rotation records, so the activity reports are
-//! not timed here.
+//! It also records training (plans, lines, enrolments with their status history) and
+//! the movements of the people moved, and times `SummarizeTraining`,
+//! `SummarizeRotations` and `GetStaffingSummary` (no quotas are generated, so the last
+//! one times the headcount side only).
 //!
 //! ```sh
 //! cargo bench --bench reports                      # SQLite, 250,000 people
@@ -54,6 +56,186 @@ async fn database_url() -> anyhow::Result<(String, &'static str)> {
     }
     let path = std::env::temp_dir().join(format!("hrplan_bench_reports_{}.db", std::process::id()));
     Ok((format!("sqlite://{}?mode=rwc", path.display()), "SQLite"))
+}
+
+/// Inserts `rows` of `width` values into `table_and_columns`, 500 rows per statement.
+async fn insert_many(
+    txn: &sea_orm::DatabaseTransaction,
+    table_and_columns: &str,
+    width: usize,
+    rows: &[Vec<sea_orm::Value>],
+) -> anyhow::Result<()> {
+    for chunk in rows.chunks(500) {
+        let tuple = format!("({})", store::placeholders(width));
+        let sql = format!("INSERT INTO {table_and_columns} VALUES {}", vec![tuple; chunk.len()].join(", "));
+        let values: Vec<sea_orm::Value> = chunk.iter().flatten().cloned().collect();
+        txn.execute_raw(store::stmt(txn.get_database_backend(), &sql, values)).await?;
+    }
+    Ok(())
+}
+
+/// Training and movements for the generated people: an approved plan per province
+/// with two degree lines and a refresher line; one person in five enrolled between
+/// 2021 and 2024 (most completed a year later, some dropped, the rest still under
+/// way); and a movement record for everybody moved on 2023-01-01 (two in three
+/// rotations still active, one in three transfers completed, a fifth of those
+/// promoted). Returns (enrolments, movements).
+async fn training_and_rotations(
+    db: &sea_orm::DatabaseConnection,
+    person_ids: &[i64],
+    gone: &[bool],
+    moves: &[(usize, i64, i64)],
+    rng: &mut Rng,
+) -> anyhow::Result<(usize, usize)> {
+    use sea_orm::Value;
+    let now = chrono::Utc::now();
+    let txn = store::begin_write(db).await?;
+    let lines = [
+        ("political_advanced", "degree", Some(("political_theory", "advanced")), None),
+        ("state_management", "degree", Some(("state_management", "specialist")), None),
+        ("refresher", "refresher", None, Some("Bồi dưỡng kiến thức quản lý nhà nước")),
+    ];
+    let mut plans = Vec::new();
+    let mut line_rows = Vec::new();
+    for (n, owner) in ["01", "11", "20"].iter().enumerate() {
+        let id = i64::try_from(n).unwrap_or_default() + 1;
+        plans.push(vec![
+            Value::from(id),
+            Value::from(format!("Kế hoạch đào tạo, bồi dưỡng cán bộ tỉnh {owner} giai đoạn 2021-2025")),
+            Value::from(*owner),
+            Value::from(day(2021, 1, 1)?),
+            Value::from(day(2025, 12, 31)?),
+            Value::from(format!("{id}/KH-UBND")),
+            Value::from(day(2020, 12, 1)?),
+            Value::from("approved"),
+            Value::from(1i64),
+            Value::from(now),
+            Value::from(now),
+        ]);
+        for (position, (line, kind, level, topic)) in lines.iter().enumerate() {
+            line_rows.push(vec![
+                Value::from(id),
+                Value::from(*line),
+                Value::from(i32::try_from(position).unwrap_or_default()),
+                Value::from(format!("Chỉ tiêu {line}")),
+                Value::from(*kind),
+                Value::from(level.map(|(s, _)| s.to_owned())),
+                Value::from(level.map(|(_, l)| l.to_owned())),
+                Value::from(topic.map(str::to_owned)),
+                Value::from(None::<String>),
+                Value::from(None::<String>),
+                Value::from(false),
+                Value::from(5000i32),
+                Value::from(None::<i64>),
+            ]);
+        }
+    }
+    insert_many(
+        &txn,
+        "training_plans (id, title, owner_code, period_start, period_end, document_number, issued_on, status, \
+         revision, create_time, update_time)",
+        11,
+        &plans,
+    )
+    .await?;
+    insert_many(
+        &txn,
+        "target_lines (plan_id, line_id, position, title, kind, scale_code, level_code, topic, \
+         audience_tier, audience_category, leaders_only, target, budget_vnd)",
+        13,
+        &line_rows,
+    )
+    .await?;
+
+    let mut enrollments = Vec::new();
+    let mut history = Vec::new();
+    for (i, person) in person_ids.iter().enumerate() {
+        if gone.get(i).copied().unwrap_or(true) || rng.next() % 5 != 0 {
+            continue;
+        }
+        let id = i64::try_from(enrollments.len()).unwrap_or_default() + 1;
+        let plan = i64::try_from(rng.next() % 3).unwrap_or_default() + 1;
+        let (line, _, _, _) = lines[usize::try_from(rng.next() % 3).unwrap_or_default()];
+        let started = day(
+            2021 + i32::try_from(rng.next() % 4).unwrap_or_default(),
+            1 + u32::try_from(rng.next() % 12).unwrap_or_default(),
+            1 + u32::try_from(rng.next() % 28).unwrap_or_default(),
+        )?;
+        let ended = started.with_year(started.year() + 1).unwrap_or(started);
+        let outcome = match rng.next() % 10 {
+            0 => Some("dropped"),
+            _ if ended <= day(2024, 6, 30)? => Some("completed"),
+            _ => None,
+        };
+        enrollments.push(vec![
+            Value::from(id),
+            Value::from(plan),
+            Value::from(*person),
+            Value::from(line),
+            Value::from(None::<i64>),
+            Value::from(outcome.unwrap_or("enrolled")),
+            Value::from(started),
+            Value::from(None::<String>),
+            Value::from(false),
+            Value::from(None::<i64>),
+            Value::from(1i64),
+        ]);
+        history.push(vec![Value::from(id), Value::from(1i32), Value::from("enrolled"), Value::from(started)]);
+        if let Some(outcome) = outcome {
+            history.push(vec![Value::from(id), Value::from(2i32), Value::from(outcome), Value::from(ended)]);
+        }
+    }
+    insert_many(
+        &txn,
+        "enrollments (id, plan_id, person_id, line_id, course_id, status, enrollment_date, grade, distinction, \
+         qualification_id, revision)",
+        11,
+        &enrollments,
+    )
+    .await?;
+    insert_many(&txn, "enrollment_history (enrollment_id, seq, status, date)", 4, &history).await?;
+
+    let mut rotations = Vec::new();
+    for (n, (i, from, to)) in moves.iter().enumerate() {
+        let Some(person) = person_ids.get(*i) else { continue };
+        let transfer = n % 3 == 0;
+        rotations.push(vec![
+            Value::from(i64::try_from(n).unwrap_or_default() + 1),
+            Value::from(*person),
+            Value::from(if transfer { "transfer" } else { "rotation" }),
+            Value::from(*from),
+            Value::from("Công chức"),
+            Value::from(*to),
+            Value::from("Công chức"),
+            Value::from(false),
+            Value::from(day(2023, 1, 1)?),
+            Value::from(if transfer { None } else { Some(day(2026, 1, 1)?) }),
+            Value::from(if transfer { Some(day(2023, 1, 1)?) } else { None }),
+            Value::from(format!("{n}/QĐ-UBND")),
+            Value::from(day(2022, 12, 1)?),
+            Value::from("Ủy ban nhân dân tỉnh"),
+            Value::from(""),
+            Value::from(if transfer { "completed" } else { "active" }),
+            Value::from(None::<String>),
+            Value::from(transfer && n % 5 == 0),
+            Value::from(None::<String>),
+            Value::from(1i64),
+            Value::from(now),
+            Value::from(now),
+        ]);
+    }
+    insert_many(
+        &txn,
+        "rotations (id, person_id, kind, source_unit_id, source_post, destination_unit_id, destination_post, \
+         destination_leader, start_date, planned_end_date, actual_end_date, decision_number, decided_on, \
+         issuing_body, programme, status, outcome_rating, promoted, post_after_return, revision, create_time, \
+         update_time)",
+        22,
+        &rotations,
+    )
+    .await?;
+    store::commit_background(txn).await?;
+    Ok((enrollments.len(), rotations.len()))
 }
 
 /// Calls `call` `iterations` times and prints the p50 and p95 of its latency.
@@ -166,6 +348,10 @@ async fn main() -> anyhow::Result<()> {
         Category::PartTimeWorker,
     ];
     let mut batch = Vec::with_capacity(10_000);
+    // (person index, from unit, to unit) of the people moved on 2023-01-01.
+    let mut moves: Vec<(usize, i64, i64)> = Vec::new();
+    let mut person_ids: Vec<i64> = Vec::with_capacity(people);
+    let mut gone: Vec<bool> = Vec::with_capacity(people);
     for i in 0..people {
         let (unit_id, _) = &units[usize::try_from(rng.next() % units.len() as u64).unwrap_or_default()];
         let born = day(
@@ -196,6 +382,10 @@ async fn main() -> anyhow::Result<()> {
             valid_from: from,
             valid_until: Some(until),
         };
+        if moved {
+            moves.push((i, *unit_id, *other_unit));
+        }
+        gone.push(left);
         let placements = if moved {
             vec![
                 placement(*unit_id, day(2020, 1, 1)?, day(2023, 1, 1)?),
@@ -248,13 +438,14 @@ async fn main() -> anyhow::Result<()> {
         });
         if batch.len() == 10_000 || i + 1 == people {
             let txn = store::begin_write(&db).await?;
-            insert_records(&txn, &batch).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            person_ids.extend(insert_records(&txn, &batch).await.map_err(|e| anyhow::anyhow!("{e}"))?);
             hrplan::store::commit_background(txn).await?;
             batch.clear();
         }
     }
+    let (enrollments, rotations) = training_and_rotations(&db, &person_ids, &gone, &moves, &mut rng).await?;
     println!(
-        "generated {people} people in {} communes in {:.1} s ({backend})",
+        "generated {people} people ({enrollments} enrolments, {rotations} rotations) in {} communes in {:.1} s ({backend})",
         units.len(),
         started.elapsed().as_secs_f64()
     );
@@ -324,6 +515,33 @@ async fn main() -> anyhow::Result<()> {
                 last_year: 2024,
             };
             async move { c.summarize_evaluations(request).await.map(|_| ()) }
+        })
+        .await?;
+        let period = (pb::Date { year: 2023, month: 1, day: 1 }, pb::Date { year: 2023, month: 12, day: 31 });
+        time(iterations, &format!("SummarizeTraining {backend} {label} 2023 by child"), || {
+            let mut c = c.clone();
+            let request = pb::SummarizeTrainingRequest {
+                scope: Some(scope(locality, true)),
+                period_start: Some(period.0),
+                period_end: Some(period.1),
+            };
+            async move { c.summarize_training(request).await.map(|_| ()) }
+        })
+        .await?;
+        time(iterations, &format!("SummarizeRotations {backend} {label} 2023 by child"), || {
+            let mut c = c.clone();
+            let request = pb::SummarizeRotationsRequest {
+                scope: Some(scope(locality, true)),
+                period_start: Some(period.0),
+                period_end: Some(period.1),
+            };
+            async move { c.summarize_rotations(request).await.map(|_| ()) }
+        })
+        .await?;
+        time(iterations, &format!("GetStaffingSummary {backend} {label} by child"), || {
+            let mut c = c.clone();
+            let request = pb::GetStaffingSummaryRequest { scope: Some(scope(locality, true)) };
+            async move { c.get_staffing_summary(request).await.map(|_| ()) }
         })
         .await?;
         time(iterations, &format!("CompareWorkforceProfiles {backend} {label} 2022-06-30 vs 2024-06-30"), || {

@@ -136,7 +136,9 @@ impl MigrationTrait for Migration {
                     .table(PersonFacts::Table)
                     .col(ColumnDef::new(PersonFacts::PersonId).big_integer().not_null())
                     .col(ColumnDef::new(PersonFacts::ValidFrom).date().not_null())
-                    .col(ColumnDef::new(PersonFacts::ValidUntil).date().null())
+                    // 9999-12-31 for a period still open, so that "in force on a day" is
+                    // one range on the locality index.
+                    .col(ColumnDef::new(PersonFacts::ValidUntil).date().not_null())
                     .col(ColumnDef::new(PersonFacts::LocalityCode).string_len(5).not_null())
                     .col(ColumnDef::new(PersonFacts::UnitId).big_integer().not_null())
                     .col(ColumnDef::new(PersonFacts::Sector).string_len(32).not_null())
@@ -160,12 +162,12 @@ impl MigrationTrait for Migration {
         let db = manager.get_connection();
         db.execute_unprepared(match manager.get_database_backend() {
             sea_orm::DatabaseBackend::Postgres => {
-                "CREATE INDEX ix_person_facts_locality ON person_facts (locality_code, valid_from) INCLUDE \
-                 (valid_until, person_id, category, sector, is_leader, is_key_post, birth_date, gender, ethnicity, \
+                "CREATE INDEX ix_person_facts_locality ON person_facts (locality_code, valid_until) INCLUDE \
+                 (valid_from, person_id, category, sector, is_leader, is_key_post, birth_date, gender, ethnicity, \
                  levels, post_title_folded)"
             }
             _ => {
-                "CREATE INDEX ix_person_facts_locality ON person_facts (locality_code, valid_from, valid_until, \
+                "CREATE INDEX ix_person_facts_locality ON person_facts (locality_code, valid_until, valid_from, \
                  person_id, category, sector, is_leader, is_key_post, birth_date, gender, ethnicity, levels, \
                  post_title_folded)"
             }

@@ -435,8 +435,10 @@ impl ReportService for ReportApi {
         }
         let population = self.authorized_population(&ctx, v, req.scope.as_ref()).await?;
         let threshold = self.threshold(&ctx);
+        let snapshot = reports::snapshot(&self.db).await?;
         let (headcount, counts) =
-            reports::evaluation_counts(&self.db, &population, req.first_year, req.last_year).await?;
+            reports::evaluation_counts(&snapshot, &population, req.first_year, req.last_year).await?;
+        snapshot.rollback().await.map_err(crate::error::Error::from)?;
         let finish = |mut cells: Vec<CellValue>| -> Vec<pb::Cell> {
             if let Some(threshold) = threshold {
                 cells.iter_mut().for_each(|c| c.suppress_below(threshold));

@@ -26,7 +26,10 @@ use crate::{
         training::ProgrammeKind,
     },
     error::Result,
-    store::{report::Population, report_activity as activity, scale},
+    store::{
+        report::{self as reports, Population},
+        report_activity as activity, scale,
+    },
 };
 
 /// Checks the required period `[period_start, period_end]`.
@@ -75,9 +78,11 @@ impl ReportApi {
         let (start, end) = required(period, "period_start")?;
         let threshold = self.threshold(&ctx);
         let (root, children) = self.report_groups(&population).await?;
-        let headcounts = activity::headcounts(&self.db, &population).await?;
-        let rows = activity::training_counts(&self.db, &population, start, end).await?;
-        let scales = scale::list(&self.db).await?;
+        let snapshot = reports::snapshot(&self.db).await?;
+        let headcounts = activity::headcounts(&snapshot, &population).await?;
+        let rows = activity::training_counts(&snapshot, &population, start, end).await?;
+        let scales = scale::list(&snapshot).await?;
+        snapshot.rollback().await?;
 
         let mut groups: HashMap<&str, HashMap<ProgrammeKey, TrainingCounts>> = HashMap::new();
         let mut total: HashMap<ProgrammeKey, TrainingCounts> = HashMap::new();
@@ -182,7 +187,9 @@ impl ReportApi {
         let (start, end) = required(period, "period_start")?;
         let threshold = self.threshold(&ctx);
         let (root, children) = self.report_groups(&population).await?;
-        let rows = activity::movement_counts(&self.db, &population, start, end).await?;
+        let snapshot = reports::snapshot(&self.db).await?;
+        let rows = activity::movement_counts(&snapshot, &population, start, end).await?;
+        snapshot.rollback().await?;
 
         let mut total = MovementCounts::default();
         let mut groups: BTreeMap<&str, MovementCounts> = BTreeMap::new();
@@ -230,7 +237,9 @@ impl ReportApi {
         }
         let population = self.authorized_population(&ctx, v, req.scope.as_ref()).await?;
         let (root, children) = self.report_groups(&population).await?;
-        let counts = activity::staffing_counts(&self.db, &population).await?;
+        let snapshot = reports::snapshot(&self.db).await?;
+        let counts = activity::staffing_counts(&snapshot, &population).await?;
+        snapshot.rollback().await?;
 
         let mut per_category: BTreeMap<&str, Staffing> = BTreeMap::new();
         for ((_, category), staffing) in &counts {

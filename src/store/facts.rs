@@ -18,6 +18,14 @@ use crate::{
     error::Result,
 };
 
+/// The `valid_until` of a period still open: a date, not NULL, so that the periods in
+/// force on a day are one range of the locality index (`valid_until > day`).
+/// (9999-12-31 sorts after every real date as text too, as SQLite compares it.)
+pub const OPEN_END: NaiveDate = match NaiveDate::from_ymd_opt(9999, 12, 31) {
+    Some(day) => day,
+    None => NaiveDate::MAX,
+};
+
 /// People rebuilt per round of queries.
 const CHUNK: usize = 1000;
 
@@ -182,7 +190,7 @@ async fn rebuild(txn: &DatabaseTransaction, ids: &[i64]) -> Result<()> {
             rows.push(vec![
                 id.into(),
                 valid_from.into(),
-                valid_until.into(),
+                valid_until.unwrap_or(OPEN_END).into(),
                 p.locality_code.as_str().into(),
                 p.unit_id.into(),
                 p.sector.as_str().into(),
@@ -213,7 +221,7 @@ async fn fact_lines(conn: &impl ConnectionTrait) -> Result<Vec<String>> {
             "{} {} {:?} {} {} {} {} {} {} {} {} {} {} [{}]",
             row.try_get::<i64>("", "person_id")?,
             row.try_get::<NaiveDate>("", "valid_from")?,
-            row.try_get::<Option<NaiveDate>>("", "valid_until")?,
+            row.try_get::<NaiveDate>("", "valid_until")?,
             row.try_get::<String>("", "locality_code")?,
             row.try_get::<i64>("", "unit_id")?,
             row.try_get::<String>("", "sector")?,

@@ -88,12 +88,14 @@ pub async fn resolve_tree(conn: &impl ConnectionTrait, p: &mut Population) -> Re
 }
 
 /// A read-only transaction for a report, so that its queries see one snapshot. On
-/// PostgreSQL it also turns just-in-time compilation off: report queries are short,
-/// and compiling them costs more than it saves.
+/// PostgreSQL it also turns just-in-time compilation off (report queries are short,
+/// and compiling them costs more than it saves) and plans every execution for its own
+/// parameters: a generic plan cached for a prepared report query knows neither the
+/// date nor the localities, and scans every fact.
 pub async fn snapshot(db: &DatabaseConnection) -> Result<DatabaseTransaction> {
     if db.get_database_backend() == DbBackend::Postgres {
         let txn = db.begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly)).await?;
-        txn.execute_unprepared("SET LOCAL jit = off").await?;
+        txn.execute_unprepared("SET LOCAL jit = off; SET LOCAL plan_cache_mode = force_custom_plan").await?;
         Ok(txn)
     } else {
         Ok(db.begin().await?)
@@ -195,7 +197,7 @@ pub(crate) fn population_ctes(p: &Population) -> (String, Vec<Value>) {
          SELECT f.person_id, t.grp, f.birth_date, f.gender, f.ethnicity, f.is_leader, f.levels, f.category, \
          f.locality_code, f.post_title_folded \
          FROM person_facts f JOIN tree t ON t.code = f.locality_code \
-         WHERE f.valid_from <= ? AND (f.valid_until IS NULL OR f.valid_until > ?){filters})"
+         WHERE f.valid_until > ? AND f.valid_from <= ?{filters})"
     );
     values.extend([p.as_of.into(), p.as_of.into()]);
     values.extend(p.categories.iter().map(|c| Value::from(c.as_str())));
