@@ -150,7 +150,7 @@ async fn training_and_rotations(
     let mut enrollments = Vec::new();
     let mut history = Vec::new();
     for (i, person) in person_ids.iter().enumerate() {
-        if gone.get(i).copied().unwrap_or(true) || rng.next() % 5 != 0 {
+        if gone.get(i).copied().unwrap_or(true) || !rng.next().is_multiple_of(5) {
             continue;
         }
         let id = i64::try_from(enrollments.len()).unwrap_or_default() + 1;
