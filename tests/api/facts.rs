@@ -308,3 +308,73 @@ async fn records_written_around_the_server_are_counted_once_their_facts_are_buil
     assert_eq!(seen(&app, date(2024, 6, 1), vec![]).await, expect(1, 1, &[("male", 1)]));
     app.assert_facts_in_step().await;
 }
+
+#[tokio::test]
+async fn people_hired_after_the_date_or_gone_before_it_are_not_counted() {
+    let app = spawn_app().await;
+    app.load_demo().await;
+    let admin = || bearer(Some(token(&["*"], &[Role::Admin])));
+    let unit = UnitServiceClient::with_interceptor(app.channel.clone(), admin())
+        .create_unit(pb::CreateUnitRequest {
+            unit: Some(pb::Unit {
+                display_name: "Ủy ban nhân dân thành phố Lạng Sơn".into(),
+                locality: "localities/178".into(),
+                sector: pb::Sector::StateAdministration.into(),
+                kind: pb::UnitKind::PeoplesCommittee.into(),
+                valid_from: Some(date(2020, 1, 1)),
+                valid_until: Some(date(2025, 7, 1)),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .expect("unit")
+        .into_inner()
+        .unit
+        .expect("unit")
+        .name;
+    let mut people = PersonServiceClient::with_interceptor(app.channel.clone(), admin());
+    // Hired on 2024-03-01; gone (retired) on 2024-01-01.
+    for (name, from, placed_from, until) in [
+        ("Vi Văn Mới", date(2024, 3, 1), date(2024, 3, 1), None),
+        ("Hoàng Văn Nghỉ", date(2015, 1, 1), date(2020, 1, 1), Some(date(2024, 1, 1))),
+    ] {
+        people
+            .create_person(pb::CreatePersonRequest {
+                record: Some(pb::PersonRecord {
+                    person: Some(pb::Person {
+                        full_name: name.into(),
+                        birth_date: Some(date(1990, 1, 1)),
+                        gender: pb::Gender::Male.into(),
+                        ethnicity: "Nùng".into(),
+                        category: pb::PersonCategory::CivilServant.into(),
+                        employed_from: Some(from),
+                        employed_until: until,
+                        end_reason: if until.is_some() {
+                            pb::EmploymentEnd::Retired
+                        } else {
+                            pb::EmploymentEnd::Unspecified
+                        }
+                        .into(),
+                        ..Default::default()
+                    }),
+                    placements: vec![pb::Placement {
+                        unit: unit.clone(),
+                        post_title: "Chuyên viên".into(),
+                        valid_from: Some(placed_from),
+                        valid_until: until.or(Some(date(2025, 7, 1))),
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            })
+            .await
+            .expect("person");
+    }
+    assert_eq!(seen(&app, date(2023, 12, 31), vec![]).await.headcount, 1, "only the one not yet gone");
+    assert_eq!(seen(&app, date(2024, 1, 1), vec![]).await.headcount, 0, "gone that day, the other not yet hired");
+    assert_eq!(seen(&app, date(2024, 2, 29), vec![]).await.headcount, 0);
+    assert_eq!(seen(&app, date(2024, 3, 1), vec![]).await.headcount, 1, "hired that day");
+    app.assert_facts_in_step().await;
+}
