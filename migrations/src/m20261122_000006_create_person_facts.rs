@@ -1,9 +1,10 @@
 //! Person facts: for every person, the periods over which everything a report counts
 //! about them (their placement's locality and sector, their post, their category and
-//! demographics, and their highest level on every qualification scale) stays the same.
+//! demographics, their highest level on every qualification scale, and their ratings)
+//! stays the same.
 //!
-//! The table is derived from people, placements, units, qualifications and scale
-//! levels. Triggers on those tables mark the people whose facts a write may change in
+//! The table is derived from people, placements, units, qualifications, evaluations
+//! and scale levels. Triggers on those tables mark the people whose facts a write may change in
 //! `person_facts_pending`; the server rebuilds their facts in the same transaction,
 //! before it commits, so that committed facts are always in step with the records.
 //! The existing people are marked here and rebuilt by the server after migrating.
@@ -30,6 +31,7 @@ enum PersonFacts {
     Gender,
     Ethnicity,
     Levels,
+    Ratings,
 }
 
 #[derive(DeriveIden)]
@@ -59,6 +61,13 @@ const SQLITE_TRIGGERS: &[&str] = &[
      INSERT OR IGNORE INTO person_facts_pending (person_id) VALUES (OLD.person_id); \
      INSERT OR IGNORE INTO person_facts_pending (person_id) VALUES (NEW.person_id); END",
     "CREATE TRIGGER person_facts_qualifications_delete AFTER DELETE ON qualifications BEGIN \
+     INSERT OR IGNORE INTO person_facts_pending (person_id) VALUES (OLD.person_id); END",
+    "CREATE TRIGGER person_facts_evaluations_insert AFTER INSERT ON evaluations BEGIN \
+     INSERT OR IGNORE INTO person_facts_pending (person_id) VALUES (NEW.person_id); END",
+    "CREATE TRIGGER person_facts_evaluations_update AFTER UPDATE ON evaluations BEGIN \
+     INSERT OR IGNORE INTO person_facts_pending (person_id) VALUES (OLD.person_id); \
+     INSERT OR IGNORE INTO person_facts_pending (person_id) VALUES (NEW.person_id); END",
+    "CREATE TRIGGER person_facts_evaluations_delete AFTER DELETE ON evaluations BEGIN \
      INSERT OR IGNORE INTO person_facts_pending (person_id) VALUES (OLD.person_id); END",
     "CREATE TRIGGER person_facts_units_update AFTER UPDATE OF locality_code, sector ON units BEGIN \
      INSERT OR IGNORE INTO person_facts_pending (person_id) \
@@ -95,6 +104,8 @@ const POSTGRES_TRIGGERS: &[&str] = &[
      FOR EACH ROW EXECUTE FUNCTION person_facts_mark_record()",
     "CREATE TRIGGER person_facts_qualifications AFTER INSERT OR UPDATE OR DELETE ON qualifications \
      FOR EACH ROW EXECUTE FUNCTION person_facts_mark_record()",
+    "CREATE TRIGGER person_facts_evaluations AFTER INSERT OR UPDATE OR DELETE ON evaluations \
+     FOR EACH ROW EXECUTE FUNCTION person_facts_mark_record()",
     "CREATE TRIGGER person_facts_units AFTER UPDATE OF locality_code, sector ON units \
      FOR EACH ROW EXECUTE FUNCTION person_facts_mark_unit()",
     "CREATE TRIGGER person_facts_scale_levels AFTER UPDATE OF rank ON scale_levels \
@@ -111,6 +122,9 @@ const SQLITE_DROPS: &[&str] = &[
     "DROP TRIGGER IF EXISTS person_facts_qualifications_insert",
     "DROP TRIGGER IF EXISTS person_facts_qualifications_update",
     "DROP TRIGGER IF EXISTS person_facts_qualifications_delete",
+    "DROP TRIGGER IF EXISTS person_facts_evaluations_insert",
+    "DROP TRIGGER IF EXISTS person_facts_evaluations_update",
+    "DROP TRIGGER IF EXISTS person_facts_evaluations_delete",
     "DROP TRIGGER IF EXISTS person_facts_units_update",
     "DROP TRIGGER IF EXISTS person_facts_scale_levels_update",
 ];
@@ -119,6 +133,7 @@ const POSTGRES_DROPS: &[&str] = &[
     "DROP TRIGGER IF EXISTS person_facts_people ON people",
     "DROP TRIGGER IF EXISTS person_facts_placements ON placements",
     "DROP TRIGGER IF EXISTS person_facts_qualifications ON qualifications",
+    "DROP TRIGGER IF EXISTS person_facts_evaluations ON evaluations",
     "DROP TRIGGER IF EXISTS person_facts_units ON units",
     "DROP TRIGGER IF EXISTS person_facts_scale_levels ON scale_levels",
     "DROP FUNCTION IF EXISTS person_facts_mark_person()",
@@ -152,6 +167,9 @@ impl MigrationTrait for Migration {
                     // `scale=level` of the highest level held on each scale, by scale code,
                     // joined with `,`; empty when none.
                     .col(ColumnDef::new(PersonFacts::Levels).text().not_null())
+                    // `,year=rating,` for every evaluation of the person, by year; `,`
+                    // when none (the same on every period of the person).
+                    .col(ColumnDef::new(PersonFacts::Ratings).text().not_null())
                     .primary_key(Index::create().col(PersonFacts::PersonId).col(PersonFacts::ValidFrom))
                     .to_owned(),
             )
@@ -164,12 +182,12 @@ impl MigrationTrait for Migration {
             sea_orm::DatabaseBackend::Postgres => {
                 "CREATE INDEX ix_person_facts_locality ON person_facts (locality_code, valid_until) INCLUDE \
                  (valid_from, person_id, category, sector, is_leader, is_key_post, birth_date, gender, ethnicity, \
-                 levels, post_title_folded)"
+                 levels, post_title_folded, ratings)"
             }
             _ => {
                 "CREATE INDEX ix_person_facts_locality ON person_facts (locality_code, valid_until, valid_from, \
                  person_id, category, sector, is_leader, is_key_post, birth_date, gender, ethnicity, levels, \
-                 post_title_folded)"
+                 post_title_folded, ratings)"
             }
         })
         .await?;

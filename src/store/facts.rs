@@ -26,6 +26,15 @@ pub const OPEN_END: NaiveDate = match NaiveDate::from_ymd_opt(9999, 12, 31) {
     None => NaiveDate::MAX,
 };
 
+/// Opens, closes and separates the entries of a person's ratings: `,2023=good,2024=excellent,`.
+pub const RATINGS_SEPARATOR: &str = ",";
+
+/// The entry of one year's rating in a person's ratings, followed by the separator: a
+/// `LIKE '%,2024=good,%'` finds the people rated so that year.
+pub fn rating_entry(year: i32, rating: &str) -> String {
+    format!("{year}={rating}{RATINGS_SEPARATOR}")
+}
+
 /// People rebuilt per round of queries.
 const CHUNK: usize = 1000;
 
@@ -171,6 +180,21 @@ async fn rebuild(txn: &DatabaseTransaction, ids: &[i64]) -> Result<()> {
         });
     }
 
+    let mut ratings: HashMap<i64, String> = HashMap::new();
+    for row in txn
+        .query_all_raw(stmt(
+            backend,
+            &format!(
+                "SELECT person_id, year, rating FROM evaluations WHERE person_id IN ({list}) ORDER BY person_id, year"
+            ),
+            id_values(),
+        ))
+        .await?
+    {
+        let key = ratings.entry(row.try_get("", "person_id")?).or_insert_with(|| RATINGS_SEPARATOR.to_owned());
+        key.push_str(&rating_entry(row.try_get("", "year")?, &row.try_get::<String>("", "rating")?));
+    }
+
     let mut rows: Vec<Vec<Value>> = Vec::new();
     for person in &people {
         let id: i64 = person.try_get("", "id")?;
@@ -185,6 +209,7 @@ async fn rebuild(txn: &DatabaseTransaction, ids: &[i64]) -> Result<()> {
         let gender: String = person.try_get("", "gender")?;
         let ethnicity: String = person.try_get("", "ethnicity")?;
         let category: String = person.try_get("", "category")?;
+        let person_ratings = ratings.get(&id).cloned().unwrap_or_else(|| RATINGS_SEPARATOR.to_owned());
         for Episode { post, valid_from, valid_until, levels } in episodes(&basics, &plain, person_held) {
             let Some(p) = person_posts.get(post) else { continue };
             rows.push(vec![
@@ -202,14 +227,15 @@ async fn rebuild(txn: &DatabaseTransaction, ids: &[i64]) -> Result<()> {
                 gender.as_str().into(),
                 ethnicity.as_str().into(),
                 levels.into(),
+                person_ratings.as_str().into(),
             ]);
         }
     }
-    insert_rows(txn, &format!("person_facts ({FACT_COLUMNS})"), 14, rows).await
+    insert_rows(txn, &format!("person_facts ({FACT_COLUMNS})"), 15, rows).await
 }
 
 const FACT_COLUMNS: &str = "person_id, valid_from, valid_until, locality_code, unit_id, sector, category, \
-    is_leader, is_key_post, post_title_folded, birth_date, gender, ethnicity, levels";
+    is_leader, is_key_post, post_title_folded, birth_date, gender, ethnicity, levels, ratings";
 
 /// The facts as stored, one sorted line per period.
 async fn fact_lines(conn: &impl ConnectionTrait) -> Result<Vec<String>> {
@@ -218,7 +244,7 @@ async fn fact_lines(conn: &impl ConnectionTrait) -> Result<Vec<String>> {
     let mut lines = Vec::with_capacity(rows.len());
     for row in &rows {
         lines.push(format!(
-            "{} {} {:?} {} {} {} {} {} {} {} {} {} {} [{}]",
+            "{} {} {:?} {} {} {} {} {} {} {} {} {} {} [{}] {}",
             row.try_get::<i64>("", "person_id")?,
             row.try_get::<NaiveDate>("", "valid_from")?,
             row.try_get::<NaiveDate>("", "valid_until")?,
@@ -233,6 +259,7 @@ async fn fact_lines(conn: &impl ConnectionTrait) -> Result<Vec<String>> {
             row.try_get::<String>("", "gender")?,
             row.try_get::<String>("", "ethnicity")?,
             row.try_get::<String>("", "levels")?,
+            row.try_get::<String>("", "ratings")?,
         ));
     }
     lines.sort();

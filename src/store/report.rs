@@ -9,13 +9,16 @@ use sea_orm::{
     Value,
 };
 
-use super::{placeholders, stmt};
+use super::{
+    facts::{RATINGS_SEPARATOR, rating_entry},
+    placeholders, stmt,
+};
 use crate::{
     domain::{
         facts::parse_levels_key,
         locality::{Code, Tier},
         person::{Category, MAJORITY_ETHNICITY},
-        report::{AGE_BANDS, age_band_bounds},
+        report::{AGE_BANDS, RATINGS, age_band_bounds},
     },
     error::Result,
 };
@@ -193,9 +196,9 @@ pub(crate) fn population_ctes(p: &Population) -> (String, Vec<Value>) {
     // placements never overlap.
     let population = format!(
         "population(id, grp, birth_date, gender, ethnicity, is_leader, levels, category, locality_code, \
-         post_title_folded) AS (\
+         post_title_folded, ratings) AS (\
          SELECT f.person_id, t.grp, f.birth_date, f.gender, f.ethnicity, f.is_leader, f.levels, f.category, \
-         f.locality_code, f.post_title_folded \
+         f.locality_code, f.post_title_folded, f.ratings \
          FROM person_facts f JOIN tree t ON t.code = f.locality_code \
          WHERE f.valid_until > ? AND f.valid_from <= ?{filters})"
     );
@@ -322,8 +325,9 @@ pub async fn scale_levels(conn: &impl ConnectionTrait) -> Result<BTreeMap<String
     Ok(scales)
 }
 
-/// The evaluations of a population over a range of years, in one query: the
-/// population's headcount and (year, rating) → people rated so that year.
+/// The evaluations of a population over a range of years, in one pass over the
+/// person facts (which carry every person's ratings): the population's headcount and
+/// (year, rating) → people rated so that year.
 pub async fn evaluation_counts(
     conn: &impl ConnectionTrait,
     p: &Population,
@@ -332,26 +336,23 @@ pub async fn evaluation_counts(
 ) -> Result<(i64, BTreeMap<(i32, String), i64>)> {
     let backend = conn.get_database_backend();
     let (ctes, mut values) = population_ctes(p);
-    // The grouped columns come from a subquery, never from an expression with a bind
-    // parameter, which PostgreSQL would not match against the select list.
-    let sql = format!(
-        "{ctes} \
-         SELECT 'heads' AS kind, 0 AS yr, '' AS rating, COUNT(*) AS n FROM population \
-         UNION ALL \
-         SELECT 'rated', yr, rating, COUNT(*) FROM (SELECT e.year AS yr, e.rating AS rating \
-           FROM evaluations e JOIN population pp ON pp.id = e.person_id \
-           WHERE e.year >= ? AND e.year <= ?) r GROUP BY yr, rating"
-    );
-    values.extend([first_year.into(), last_year.into()]);
-    let mut headcount = 0;
+    let mut columns = Vec::new();
+    let mut cells = Vec::new();
+    for year in first_year..=last_year {
+        for (rating, _) in RATINGS {
+            columns.push(format!("SUM(CASE WHEN ratings LIKE ? THEN 1 ELSE 0 END) AS c{}", cells.len()));
+            values.push(format!("%{RATINGS_SEPARATOR}{}%", rating_entry(year, rating)).into());
+            cells.push((year, rating.to_owned()));
+        }
+    }
+    let sql = format!("{ctes} SELECT COUNT(*) AS n, {} FROM population", columns.join(", "));
     let mut counts = BTreeMap::new();
-    for row in conn.query_all_raw(stmt(backend, &sql, values)).await? {
-        let kind: String = row.try_get("", "kind")?;
-        let n: i64 = row.try_get("", "n")?;
-        if kind == "heads" {
-            headcount = n;
-        } else {
-            counts.insert((row.try_get::<i32>("", "yr")?, row.try_get::<String>("", "rating")?), n);
+    let Some(row) = conn.query_one_raw(stmt(backend, &sql, values)).await? else { return Ok((0, counts)) };
+    let headcount: i64 = row.try_get("", "n")?;
+    for (i, cell) in cells.into_iter().enumerate() {
+        let n = row.try_get::<Option<i64>>("", &format!("c{i}"))?.unwrap_or_default();
+        if n != 0 {
+            counts.insert(cell, n);
         }
     }
     Ok((headcount, counts))

@@ -174,6 +174,17 @@ async fn every_kind_of_write_reaches_the_reports_at_once() {
     assert_eq!(seen(&app, day, vec![]).await, expect(1, 0, &[(MASTER, 1), ("male", 1)]));
     app.assert_facts_in_step().await;
 
+    // A rating: the facts carry every rating of the person.
+    people
+        .create_evaluation(pb::CreateEvaluationRequest {
+            parent: created.name.clone(),
+            evaluation: Some(pb::Evaluation { year: 2023, rating: pb::Rating::Excellent.into(), ..Default::default() }),
+            ..Default::default()
+        })
+        .await
+        .expect("evaluation");
+    app.assert_facts_in_step().await;
+
     // The placement becomes a leader post.
     let placement = people
         .list_placements(pb::ListPlacementsRequest { parent: created.name.clone(), ..Default::default() })
