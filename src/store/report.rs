@@ -94,11 +94,16 @@ pub async fn resolve_tree(conn: &impl ConnectionTrait, p: &mut Population) -> Re
 /// PostgreSQL it also turns just-in-time compilation off (report queries are short,
 /// and compiling them costs more than it saves) and plans every execution for its own
 /// parameters: a generic plan cached for a prepared report query knows neither the
-/// date nor the localities, and scans every fact.
+/// date nor the localities, and scans every fact. Its `work_mem` lets the grouping of
+/// a province's facts hash in memory instead of sorting on disk; it is a ceiling per
+/// plan node, and report groupings use a few megabytes.
 pub async fn snapshot(db: &DatabaseConnection) -> Result<DatabaseTransaction> {
     if db.get_database_backend() == DbBackend::Postgres {
         let txn = db.begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly)).await?;
-        txn.execute_unprepared("SET LOCAL jit = off; SET LOCAL plan_cache_mode = force_custom_plan").await?;
+        txn.execute_unprepared(
+            "SET LOCAL jit = off; SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL work_mem = '32MB'",
+        )
+        .await?;
         Ok(txn)
     } else {
         Ok(db.begin().await?)

@@ -242,8 +242,8 @@ pub async fn staffing_counts(
     }
     let sql = format!(
         "{ctes} \
-         SELECT 'heads' AS what, pp.grp AS grp, pe.category AS category, COUNT(*) AS n \
-         FROM population pp JOIN people pe ON pe.id = pp.id GROUP BY pp.grp, pe.category \
+         SELECT 'heads' AS what, pp.grp AS grp, pp.category AS category, COUNT(*) AS n \
+         FROM population pp GROUP BY pp.grp, pp.category \
          UNION ALL \
          SELECT 'quota', t.grp, q.category, SUM(q.quota) FROM staffing_quotas q \
          LEFT JOIN units u ON u.id = q.unit_id \
