@@ -59,10 +59,10 @@ fn cells_to_pb(cells: &[CellValue]) -> Vec<pb::Cell> {
 
 impl ReportApi {
     /// The scope's locality (NOT_FOUND if it does not exist) and, when the population is
-    /// broken down, its children on the date, ordered by code.
-    async fn report_groups(&self, population: &Population) -> Result<(Place, Vec<Place>)> {
+    /// broken down, its children on the date, ordered by code, and its own units.
+    async fn report_groups(&self, population: &Population) -> Result<(Place, Vec<Place>, Option<Place>)> {
         let places = self.places(population).await?;
-        Ok((places.total, places.children))
+        Ok((places.total, places.children, places.own_units))
     }
 
     /// SummarizeTraining: the enrolments of the scope's population over a period.
@@ -77,7 +77,7 @@ impl ReportApi {
         let population = self.authorized_population(&ctx, v, req.scope.as_ref()).await?;
         let (start, end) = required(period, "period_start")?;
         let threshold = self.threshold(&ctx);
-        let (root, children) = self.report_groups(&population).await?;
+        let (root, children, own_units) = self.report_groups(&population).await?;
         let snapshot = reports::snapshot(&self.db).await?;
         let headcounts = activity::headcounts(&snapshot, &population).await?;
         let rows = activity::training_counts(&snapshot, &population, start, end).await?;
@@ -155,19 +155,17 @@ impl ReportApi {
             }
         };
         let total_summary = summary(&root, headcounts.values().sum(), Some(&total));
-        let children = children
-            .iter()
-            .map(|child| {
-                let code = child.group.as_str();
-                summary(child, headcounts.get(code).copied().unwrap_or_default(), groups.get(code))
-            })
-            .collect();
+        let of = |place: &Place| {
+            let code = place.group.as_str();
+            summary(place, headcounts.get(code).copied().unwrap_or_default(), groups.get(code))
+        };
         Ok(pb::SummarizeTrainingResponse {
             as_of: Some(convert::to_date(population.as_of)),
             period_start: Some(convert::to_date(start)),
             period_end: Some(convert::to_date(end)),
             total: Some(total_summary),
-            children,
+            children: children.iter().map(of).collect(),
+            own_units: own_units.as_ref().map(of),
         })
     }
 
@@ -186,7 +184,7 @@ impl ReportApi {
         let population = self.authorized_population(&ctx, v, req.scope.as_ref()).await?;
         let (start, end) = required(period, "period_start")?;
         let threshold = self.threshold(&ctx);
-        let (root, children) = self.report_groups(&population).await?;
+        let (root, children, own_units) = self.report_groups(&population).await?;
         let snapshot = reports::snapshot(&self.db).await?;
         let rows = activity::movement_counts(&snapshot, &population, start, end).await?;
         snapshot.rollback().await?;
@@ -212,13 +210,14 @@ impl ReportApi {
             }
         };
         let empty = MovementCounts::default();
-        let children = children.iter().map(|c| summary(c, groups.get(c.group.as_str()).unwrap_or(&empty))).collect();
+        let of = |place: &Place| summary(place, groups.get(place.group.as_str()).unwrap_or(&empty));
         Ok(pb::SummarizeRotationsResponse {
             as_of: Some(convert::to_date(population.as_of)),
             period_start: Some(convert::to_date(start)),
             period_end: Some(convert::to_date(end)),
             total: Some(summary(&root, &total)),
-            children,
+            children: children.iter().map(of).collect(),
+            own_units: own_units.as_ref().map(of),
         })
     }
 
@@ -236,7 +235,7 @@ impl ReportApi {
             reject_filter(&mut v, scope.key_posts_only, "scope.key_posts_only", "quotas are not per post");
         }
         let population = self.authorized_population(&ctx, v, req.scope.as_ref()).await?;
-        let (root, children) = self.report_groups(&population).await?;
+        let (root, children, own_units) = self.report_groups(&population).await?;
         let snapshot = reports::snapshot(&self.db).await?;
         let counts = activity::staffing_counts(&snapshot, &population).await?;
         snapshot.rollback().await?;
@@ -273,17 +272,15 @@ impl ReportApi {
             }
         };
         let total = summary(&root, &|c| per_category.get(c.as_str()).copied().unwrap_or_default());
-        let children = children
-            .iter()
-            .map(|child| {
-                summary(child, &|c| counts.get(&(child.group.as_str().to_owned(), c)).copied().unwrap_or_default())
-            })
-            .collect();
+        let of = |place: &Place| {
+            summary(place, &|c| counts.get(&(place.group.as_str().to_owned(), c)).copied().unwrap_or_default())
+        };
         Ok(pb::GetStaffingSummaryResponse {
             as_of: Some(convert::to_date(population.as_of)),
             year: population.as_of.year(),
             total: Some(total),
-            children,
+            children: children.iter().map(of).collect(),
+            own_units: own_units.as_ref().map(of),
         })
     }
 }

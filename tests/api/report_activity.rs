@@ -622,6 +622,17 @@ async fn movements_overlapping_the_period_are_counted_by_kind_direction_status_a
     let other = rotation_summary(&mut dien_bien, scope("localities/11", date(2024, 6, 30))).await;
     assert_eq!(other.total.map(|t| t.rotation_count), Some(1));
 
+    // The whole country: both provinces' movements, each province a child.
+    let mut national = reports_as(&app, &["*"], &[Role::PersonalDataReader]);
+    let country = rotation_summary(&mut national, by_child("localities/-", date(2024, 6, 30))).await;
+    let total = country.total.as_ref().expect("total");
+    assert_eq!((total.locality.as_str(), total.rotation_count), ("localities/-", 10));
+    let provinces: Vec<(&str, i64)> =
+        country.children.iter().map(|c| (c.locality.as_str(), c.rotation_count)).collect();
+    assert_eq!(provinces, [("localities/01", 0), ("localities/11", 1), ("localities/20", 9)]);
+    let whole_country = rotations_request(scope("localities/-", date(2024, 6, 30)));
+    fails_with(&app, reports.summarize_rotations(whole_country), Code::PermissionDenied).await;
+
     // 2023: only the movement that ended on the first day of 2024 (and had started).
     let year_2023 = reports
         .summarize_rotations(pb::SummarizeRotationsRequest {
@@ -671,6 +682,9 @@ async fn movement_filters_apply_to_either_unit_and_to_the_person_and_children_co
     let children: Vec<(&str, i64)> = answer.children.iter().map(|c| (c.locality.as_str(), c.rotation_count)).collect();
     assert_eq!(children, [("localities/178", 1), ("localities/187", 9)]);
     assert_eq!(counts(&answer.children[0].by_direction), [("downward", 0), ("upward", 0), ("lateral", 1)]);
+    // The province's own units: the district-to-province transfer, also counted in 187.
+    let own = answer.own_units.as_ref().map(|o| (o.locality.as_str(), o.rotation_count));
+    assert_eq!(own, Some(("localities/20", 1)));
 }
 
 #[tokio::test]
@@ -800,6 +814,12 @@ async fn staffing_compares_the_headcount_with_the_quotas_of_the_scope_and_year_p
             ("localities/187", vec![(C::CivilServant, 8, 6, 2), (C::PublicEmployee, 5, 2, 3)]),
         ]
     );
+    // The province's own units (its department's quota): children and own units add
+    // up to the total.
+    let own = answer.own_units.as_ref().expect("own units");
+    assert_eq!(own.locality, "localities/20");
+    let own_categories: Vec<_> = own.categories.iter().map(staffed).collect();
+    assert_eq!(own_categories, [(C::CivilServant, 4, 0, 4), (C::PublicEmployee, 0, 0, 0)]);
     let city = answer.children[0].total.as_ref().expect("city");
     assert_eq!(staffed(city), (C::Unspecified, 2, 3, -1));
     assert!((city.percent_filled - 150.0).abs() < 1e-9, "over quota: {}", city.percent_filled);
