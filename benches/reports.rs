@@ -58,22 +58,6 @@ async fn database_url() -> anyhow::Result<(String, &'static str)> {
     Ok((format!("sqlite://{}?mode=rwc", path.display()), "SQLite"))
 }
 
-/// Inserts `rows` of `width` values into `table_and_columns`, 500 rows per statement.
-async fn insert_many(
-    txn: &sea_orm::DatabaseTransaction,
-    table_and_columns: &str,
-    width: usize,
-    rows: &[Vec<sea_orm::Value>],
-) -> anyhow::Result<()> {
-    for chunk in rows.chunks(500) {
-        let tuple = format!("({})", store::placeholders(width));
-        let sql = format!("INSERT INTO {table_and_columns} VALUES {}", vec![tuple; chunk.len()].join(", "));
-        let values: Vec<sea_orm::Value> = chunk.iter().flatten().cloned().collect();
-        txn.execute_raw(store::stmt(txn.get_database_backend(), &sql, values)).await?;
-    }
-    Ok(())
-}
-
 /// Training and movements for the generated people: an approved plan per province
 /// with two degree lines and a refresher line; one person in five enrolled between
 /// 2021 and 2024 (most completed a year later, some dropped, the rest still under
@@ -130,22 +114,24 @@ async fn training_and_rotations(
             ]);
         }
     }
-    insert_many(
+    store::insert_rows(
         &txn,
         "training_plans (id, title, owner_code, period_start, period_end, document_number, issued_on, status, \
          revision, create_time, update_time)",
         11,
-        &plans,
+        plans,
     )
-    .await?;
-    insert_many(
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    store::insert_rows(
         &txn,
         "target_lines (plan_id, line_id, position, title, kind, scale_code, level_code, topic, \
          audience_tier, audience_category, leaders_only, target, budget_vnd)",
         13,
-        &line_rows,
+        line_rows,
     )
-    .await?;
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
 
     let mut enrollments = Vec::new();
     let mut history = Vec::new();
@@ -185,15 +171,19 @@ async fn training_and_rotations(
             history.push(vec![Value::from(id), Value::from(2i32), Value::from(outcome), Value::from(ended)]);
         }
     }
-    insert_many(
+    let enrollment_count = enrollments.len();
+    store::insert_rows(
         &txn,
         "enrollments (id, plan_id, person_id, line_id, course_id, status, enrollment_date, grade, distinction, \
          qualification_id, revision)",
         11,
-        &enrollments,
+        enrollments,
     )
-    .await?;
-    insert_many(&txn, "enrollment_history (enrollment_id, seq, status, date)", 4, &history).await?;
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    store::insert_rows(&txn, "enrollment_history (enrollment_id, seq, status, date)", 4, history)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
 
     let mut rotations = Vec::new();
     for (n, (i, from, to)) in moves.iter().enumerate() {
@@ -224,18 +214,20 @@ async fn training_and_rotations(
             Value::from(now),
         ]);
     }
-    insert_many(
+    let rotation_count = rotations.len();
+    store::insert_rows(
         &txn,
         "rotations (id, person_id, kind, source_unit_id, source_post, destination_unit_id, destination_post, \
          destination_leader, start_date, planned_end_date, actual_end_date, decision_number, decided_on, \
          issuing_body, programme, status, outcome_rating, promoted, post_after_return, revision, create_time, \
          update_time)",
         22,
-        &rotations,
+        rotations,
     )
-    .await?;
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     store::commit_background(txn).await?;
-    Ok((enrollments.len(), rotations.len()))
+    Ok((enrollment_count, rotation_count))
 }
 
 /// Calls `call` `iterations` times and prints the p50 and p95 of its latency.

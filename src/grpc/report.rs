@@ -119,6 +119,15 @@ pub(super) fn cell_to_pb(cell: &CellValue) -> pb::Cell {
     }
 }
 
+/// Hides the cells smaller than `threshold`, if the caller gets one, and puts them on
+/// the wire.
+pub(super) fn cells_out(mut cells: Vec<CellValue>, threshold: Option<i64>) -> Vec<pb::Cell> {
+    if let Some(threshold) = threshold {
+        cells.iter_mut().for_each(|c| c.suppress_below(threshold));
+    }
+    cells.iter().map(cell_to_pb).collect()
+}
+
 /// Adds `other` into `total`.
 fn accumulate(total: &mut GroupCounts, other: &GroupCounts) {
     total.heads.headcount += other.heads.headcount;
@@ -137,11 +146,8 @@ struct ProfileBuilder<'a> {
 }
 
 impl ProfileBuilder<'_> {
-    fn finish(&self, mut cells: Vec<CellValue>) -> Vec<pb::Cell> {
-        if let Some(threshold) = self.threshold {
-            cells.iter_mut().for_each(|c| c.suppress_below(threshold));
-        }
-        cells.iter().map(cell_to_pb).collect()
+    fn finish(&self, cells: Vec<CellValue>) -> Vec<pb::Cell> {
+        cells_out(cells, self.threshold)
     }
 
     fn profile(&self, locality: String, display_name: String, counts: &GroupCounts) -> pb::WorkforceProfile {
@@ -439,12 +445,7 @@ impl ReportService for ReportApi {
         let (headcount, counts) =
             reports::evaluation_counts(&snapshot, &population, req.first_year, req.last_year).await?;
         snapshot.rollback().await.map_err(crate::error::Error::from)?;
-        let finish = |mut cells: Vec<CellValue>| -> Vec<pb::Cell> {
-            if let Some(threshold) = threshold {
-                cells.iter_mut().for_each(|c| c.suppress_below(threshold));
-            }
-            cells.iter().map(cell_to_pb).collect()
-        };
+        let finish = |cells: Vec<CellValue>| cells_out(cells, threshold);
         let years = (req.first_year..=req.last_year)
             .map(|year| {
                 let count = |rating: &str| counts.get(&(year, rating.to_owned())).copied().unwrap_or_default();
@@ -499,10 +500,7 @@ impl ReportService for ReportApi {
         let levels = reports::scale_levels(&snapshot).await?;
         snapshot.rollback().await.map_err(crate::error::Error::from)?;
 
-        let rank_of: BTreeMap<(&str, &str), i32> = levels
-            .iter()
-            .flat_map(|(scale, ls)| ls.iter().map(move |(rank, code, _)| ((scale.as_str(), code.as_str()), *rank)))
-            .collect();
+        let rank_of = reports::ranks(&levels);
         let mut total = GroupCompliance::default();
         let mut groups: BTreeMap<String, GroupCompliance> = BTreeMap::new();
         for row in &rows {
@@ -532,12 +530,7 @@ impl ReportService for ReportApi {
                 .map(|(_, _, label)| label.clone())
                 .unwrap_or_default()
         };
-        let finish = |mut cell: CellValue| -> Option<pb::Cell> {
-            if let Some(threshold) = threshold {
-                cell.suppress_below(threshold);
-            }
-            Some(cell_to_pb(&cell))
-        };
+        let finish = |cell: CellValue| cells_out(vec![cell], threshold).into_iter().next();
         let standard_cells = |t: &ComplianceTally| {
             (
                 finish(CellValue::new("with_standard", WITH_STANDARD_LABEL, t.with_standard, t.headcount)),

@@ -10,7 +10,7 @@ use tonic::Request;
 use super::{
     Violations, convert, pb,
     person::category_to_pb,
-    report::{Place, ReportApi, cell_to_pb},
+    report::{Place, Places, ReportApi, cell_to_pb},
     required,
     training_plan::programme_kind_to_pb,
 };
@@ -26,10 +26,7 @@ use crate::{
         training::ProgrammeKind,
     },
     error::Result,
-    store::{
-        report::{self as reports, Population},
-        report_activity as activity, scale,
-    },
+    store::{report as reports, report_activity as activity, scale},
 };
 
 /// Checks the required period `[period_start, period_end]`.
@@ -58,13 +55,6 @@ fn cells_to_pb(cells: &[CellValue]) -> Vec<pb::Cell> {
 }
 
 impl ReportApi {
-    /// The scope's locality (NOT_FOUND if it does not exist) and, when the population is
-    /// broken down, its children on the date, ordered by code, and its own units.
-    async fn report_groups(&self, population: &Population) -> Result<(Place, Vec<Place>, Option<Place>)> {
-        let places = self.places(population).await?;
-        Ok((places.total, places.children, places.own_units))
-    }
-
     /// SummarizeTraining: the enrolments of the scope's population over a period.
     pub(super) async fn summarize_training_impl(
         &self,
@@ -77,7 +67,7 @@ impl ReportApi {
         let population = self.authorized_population(&ctx, v, req.scope.as_ref()).await?;
         let (start, end) = required(period, "period_start")?;
         let threshold = self.threshold(&ctx);
-        let (root, children, own_units) = self.report_groups(&population).await?;
+        let Places { total: root, children, own_units } = self.places(&population).await?;
         let snapshot = reports::snapshot(&self.db).await?;
         let headcounts = activity::headcounts(&snapshot, &population).await?;
         let rows = activity::training_counts(&snapshot, &population, start, end).await?;
@@ -184,7 +174,7 @@ impl ReportApi {
         let population = self.authorized_population(&ctx, v, req.scope.as_ref()).await?;
         let (start, end) = required(period, "period_start")?;
         let threshold = self.threshold(&ctx);
-        let (root, children, own_units) = self.report_groups(&population).await?;
+        let Places { total: root, children, own_units } = self.places(&population).await?;
         let snapshot = reports::snapshot(&self.db).await?;
         let rows = activity::movement_counts(&snapshot, &population, start, end).await?;
         snapshot.rollback().await?;
@@ -235,7 +225,7 @@ impl ReportApi {
             reject_filter(&mut v, scope.key_posts_only, "scope.key_posts_only", "quotas are not per post");
         }
         let population = self.authorized_population(&ctx, v, req.scope.as_ref()).await?;
-        let (root, children, own_units) = self.report_groups(&population).await?;
+        let Places { total: root, children, own_units } = self.places(&population).await?;
         let snapshot = reports::snapshot(&self.db).await?;
         let counts = activity::staffing_counts(&snapshot, &population).await?;
         snapshot.rollback().await?;

@@ -82,7 +82,7 @@ const INSERT_CHUNK: usize = 500;
 
 /// Inserts `rows` of `width` values into `table_and_columns` (`table (a, b, …)`), a
 /// few hundred per statement.
-pub(crate) async fn insert_rows(
+pub async fn insert_rows(
     txn: &DatabaseTransaction,
     table_and_columns: &str,
     width: usize,

@@ -270,10 +270,7 @@ pub async fn workforce_counts(
     );
     values.push(MAJORITY_ETHNICITY.into());
     values.extend(bounds.iter().map(|d| Value::from(*d)));
-    let rank_of: HashMap<(&str, &str), i32> = levels
-        .iter()
-        .flat_map(|(scale, ls)| ls.iter().map(move |(rank, code, _)| ((scale.as_str(), code.as_str()), *rank)))
-        .collect();
+    let rank_of = ranks(levels);
 
     let mut groups: BTreeMap<String, GroupCounts> = BTreeMap::new();
     for row in conn.query_all_raw(stmt(backend, &sql, values)).await? {
@@ -328,6 +325,15 @@ pub async fn scale_levels(conn: &impl ConnectionTrait) -> Result<BTreeMap<String
         ));
     }
     Ok(scales)
+}
+
+/// The rank of every level of `levels` (as [`scale_levels`] gives them), by (scale
+/// code, level code).
+pub fn ranks(levels: &BTreeMap<String, Vec<(i32, String, String)>>) -> HashMap<(&str, &str), i32> {
+    levels
+        .iter()
+        .flat_map(|(scale, ls)| ls.iter().map(move |(rank, code, _)| ((scale.as_str(), code.as_str()), *rank)))
+        .collect()
 }
 
 /// The evaluations of a population over a range of years, in one pass over the

@@ -5,12 +5,12 @@ use hrplan::{
     auth::Role,
     grpc::pb::{
         self, person_service_client::PersonServiceClient, report_service_client::ReportServiceClient,
-        standard_service_client::StandardServiceClient, unit_service_client::UnitServiceClient,
+        standard_service_client::StandardServiceClient,
     },
 };
 use tonic::Code;
 
-use crate::helpers::{TestApp, bearer, code_of, date, spawn_app, token};
+use crate::helpers::{TestApp, bearer, code_of, committee_unit, date, spawn_app, token};
 
 const UNIVERSITY: &str = "scales/professional/levels/university";
 const COLLEGE: &str = "scales/professional/levels/college";
@@ -32,25 +32,8 @@ async fn fixture(app: &TestApp) {
     type Group<'a> = (usize, pb::PersonCategory, bool, &'a [(&'a str, pb::Date)]);
     app.load_demo().await;
     let admin = || bearer(Some(token(&["*"], &[Role::Admin])));
-    let unit = UnitServiceClient::with_interceptor(app.channel.clone(), admin())
-        .create_unit(pb::CreateUnitRequest {
-            unit: Some(pb::Unit {
-                display_name: "Ủy ban nhân dân thành phố Lạng Sơn".into(),
-                locality: "localities/178".into(),
-                sector: pb::Sector::StateAdministration.into(),
-                kind: pb::UnitKind::PeoplesCommittee.into(),
-                valid_from: Some(date(2020, 1, 1)),
-                valid_until: Some(date(2025, 7, 1)),
-                ..Default::default()
-            }),
-            request_id: String::new(),
-        })
-        .await
-        .expect("unit")
-        .into_inner()
-        .unit
-        .expect("unit")
-        .name;
+    let unit =
+        committee_unit(app, "localities/178", "Ủy ban nhân dân thành phố Lạng Sơn", Some(date(2025, 7, 1))).await.name;
     let mut standards = StandardServiceClient::with_interceptor(app.channel.clone(), admin());
     for (name, leadership, minimums) in [
         ("Công chức cấp huyện", pb::Leadership::Unspecified, vec![UNIVERSITY, POLITICAL]),

@@ -14,7 +14,7 @@ use hrplan::{
 use prost_types::FieldMask;
 use sea_orm::ConnectionTrait;
 
-use crate::helpers::{TestApp, bearer, date, spawn_app, token};
+use crate::helpers::{TestApp, bearer, committee_unit, date, spawn_app, token};
 
 /// What the tests read of a profile of Lạng Sơn (`localities/20`).
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -74,24 +74,8 @@ async fn every_kind_of_write_reaches_the_reports_at_once() {
     let mut units = UnitServiceClient::with_interceptor(app.channel.clone(), admin());
     let mut people = PersonServiceClient::with_interceptor(app.channel.clone(), admin());
     let mut scales = ScaleServiceClient::with_interceptor(app.channel.clone(), admin());
-    let unit = units
-        .create_unit(pb::CreateUnitRequest {
-            unit: Some(pb::Unit {
-                display_name: "Ủy ban nhân dân thành phố Lạng Sơn".into(),
-                locality: "localities/178".into(),
-                sector: pb::Sector::StateAdministration.into(),
-                kind: pb::UnitKind::PeoplesCommittee.into(),
-                valid_from: Some(date(2020, 1, 1)),
-                valid_until: Some(date(2025, 7, 1)),
-                ..Default::default()
-            }),
-            request_id: String::new(),
-        })
-        .await
-        .expect("unit")
-        .into_inner()
-        .unit
-        .expect("unit");
+    let unit =
+        committee_unit(&app, "localities/178", "Ủy ban nhân dân thành phố Lạng Sơn", Some(date(2025, 7, 1))).await;
     let day = date(2024, 6, 1);
     assert_eq!(seen(&app, day, vec![]).await, Seen::default());
 
@@ -325,25 +309,8 @@ async fn people_hired_after_the_date_or_gone_before_it_are_not_counted() {
     let app = spawn_app().await;
     app.load_demo().await;
     let admin = || bearer(Some(token(&["*"], &[Role::Admin])));
-    let unit = UnitServiceClient::with_interceptor(app.channel.clone(), admin())
-        .create_unit(pb::CreateUnitRequest {
-            unit: Some(pb::Unit {
-                display_name: "Ủy ban nhân dân thành phố Lạng Sơn".into(),
-                locality: "localities/178".into(),
-                sector: pb::Sector::StateAdministration.into(),
-                kind: pb::UnitKind::PeoplesCommittee.into(),
-                valid_from: Some(date(2020, 1, 1)),
-                valid_until: Some(date(2025, 7, 1)),
-                ..Default::default()
-            }),
-            request_id: String::new(),
-        })
-        .await
-        .expect("unit")
-        .into_inner()
-        .unit
-        .expect("unit")
-        .name;
+    let unit =
+        committee_unit(&app, "localities/178", "Ủy ban nhân dân thành phố Lạng Sơn", Some(date(2025, 7, 1))).await.name;
     let mut people = PersonServiceClient::with_interceptor(app.channel.clone(), admin());
     // Hired on 2024-03-01; gone (retired) on 2024-01-01.
     for (name, from, placed_from, until) in [

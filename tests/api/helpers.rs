@@ -319,3 +319,29 @@ impl TestApp {
         );
     }
 }
+
+/// Creates, as an admin, a people's committee (state administration) of `locality`
+/// in force from 2020-01-01 until `until`.
+pub async fn committee_unit(app: &TestApp, locality: &str, display_name: &str, until: Option<pb::Date>) -> pb::Unit {
+    hrplan::grpc::pb::unit_service_client::UnitServiceClient::with_interceptor(
+        app.channel.clone(),
+        bearer(Some(token(&["*"], &[Role::Admin]))),
+    )
+    .create_unit(pb::CreateUnitRequest {
+        unit: Some(pb::Unit {
+            display_name: display_name.into(),
+            locality: locality.into(),
+            sector: pb::Sector::StateAdministration.into(),
+            kind: pb::UnitKind::PeoplesCommittee.into(),
+            valid_from: Some(date(2020, 1, 1)),
+            valid_until: until,
+            ..Default::default()
+        }),
+        request_id: String::new(),
+    })
+    .await
+    .expect("creating a unit")
+    .into_inner()
+    .unit
+    .expect("unit")
+}

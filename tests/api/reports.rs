@@ -3,14 +3,11 @@
 
 use hrplan::{
     auth::Role,
-    grpc::pb::{
-        self, person_service_client::PersonServiceClient, report_service_client::ReportServiceClient,
-        unit_service_client::UnitServiceClient,
-    },
+    grpc::pb::{self, person_service_client::PersonServiceClient, report_service_client::ReportServiceClient},
 };
 use tonic::{Code, service::interceptor::InterceptedService, transport::Channel};
 
-use crate::helpers::{Bearer, TestApp, bearer, code_of, date, spawn_app, token};
+use crate::helpers::{Bearer, TestApp, bearer, code_of, committee_unit, date, spawn_app, token};
 
 type ReportClient = ReportServiceClient<InterceptedService<Channel, Bearer>>;
 
@@ -25,25 +22,8 @@ fn reports_as(app: &TestApp, localities: &[&str], roles: &[Role]) -> ReportClien
 async fn load_worked_example(app: &TestApp) {
     app.load_demo().await;
     let admin = bearer(Some(token(&["*"], &[Role::Admin])));
-    let unit = UnitServiceClient::with_interceptor(app.channel.clone(), admin.clone())
-        .create_unit(pb::CreateUnitRequest {
-            unit: Some(pb::Unit {
-                display_name: "Ủy ban nhân dân thành phố Lạng Sơn".into(),
-                locality: "localities/178".into(),
-                sector: pb::Sector::StateAdministration.into(),
-                kind: pb::UnitKind::PeoplesCommittee.into(),
-                valid_from: Some(date(2020, 1, 1)),
-                valid_until: Some(date(2025, 7, 1)),
-                ..Default::default()
-            }),
-            request_id: String::new(),
-        })
-        .await
-        .expect("unit")
-        .into_inner()
-        .unit
-        .expect("unit")
-        .name;
+    let unit =
+        committee_unit(app, "localities/178", "Ủy ban nhân dân thành phố Lạng Sơn", Some(date(2025, 7, 1))).await.name;
     let professional = [("doctorate", 1), ("master", 41), ("university", 198), ("college", 3), ("intermediate", 1)];
     let political = [("advanced", 85), ("intermediate", 157), ("", 2)];
     let mut leader_professional = professional.iter().flat_map(|(level, n)| std::iter::repeat_n(*level, *n));
@@ -219,25 +199,10 @@ async fn a_province_report_breaks_down_by_the_children_of_its_date() {
 async fn load_evaluated_people(app: &TestApp) {
     app.load_demo().await;
     let admin = bearer(Some(token(&["*"], &[Role::Admin])));
-    let unit = UnitServiceClient::with_interceptor(app.channel.clone(), admin.clone())
-        .create_unit(pb::CreateUnitRequest {
-            unit: Some(pb::Unit {
-                display_name: "Văn phòng Ủy ban nhân dân thành phố Lạng Sơn".into(),
-                locality: "localities/178".into(),
-                sector: pb::Sector::StateAdministration.into(),
-                kind: pb::UnitKind::PeoplesCommittee.into(),
-                valid_from: Some(date(2020, 1, 1)),
-                valid_until: Some(date(2025, 7, 1)),
-                ..Default::default()
-            }),
-            request_id: String::new(),
-        })
-        .await
-        .expect("unit")
-        .into_inner()
-        .unit
-        .expect("unit")
-        .name;
+    let unit =
+        committee_unit(app, "localities/178", "Văn phòng Ủy ban nhân dân thành phố Lạng Sơn", Some(date(2025, 7, 1)))
+            .await
+            .name;
     let records: Vec<pb::ImportPeopleRequest> = (0..10)
         .map(|i| {
             let rating_2024 = match i {
