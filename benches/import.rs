@@ -111,7 +111,7 @@ async fn main() -> anyhow::Result<()> {
         .name;
 
     let records: Vec<pb::ImportPeopleRequest> =
-        (0..people).map(|i| pb::ImportPeopleRequest { record: Some(record(&unit, i)) }).collect();
+        (0..people).map(|i| pb::ImportPeopleRequest { record: Some(record(&unit, i)), ..Default::default() }).collect();
     let mut client =
         PersonServiceClient::with_interceptor(channel, with_token).max_decoding_message_size(64 * 1024 * 1024);
     let started = Instant::now();

@@ -25,6 +25,37 @@ pub enum Command {
     Migrate(DatabaseArgs),
     /// Print an HS256 bearer token for a server configured with that secret.
     Token(TokenArgs),
+    /// Maintain the locality tree in the configured database.
+    Localities {
+        /// What to do with it.
+        #[command(subcommand)]
+        command: LocalitiesCommand,
+    },
+    /// Import a spreadsheet into a running server.
+    Import {
+        /// What to import.
+        #[command(subcommand)]
+        command: crate::cli::import::ImportCommand,
+    },
+    /// Write a blank spreadsheet template.
+    Template {
+        /// Which template.
+        #[command(subcommand)]
+        command: crate::cli::template::TemplateCommand,
+    },
+    /// Save a report of a running server as a workbook (XLSX) or CSV.
+    Report {
+        /// Which report.
+        #[command(subcommand)]
+        command: crate::cli::report::ReportCommand,
+    },
+}
+
+/// The subcommands of `hrplan localities`.
+#[derive(Debug, Subcommand)]
+pub enum LocalitiesCommand {
+    /// Load the official tree of the whole country (before and after 2025-07-01).
+    ImportOfficial(crate::cli::official::ImportOfficialArgs),
 }
 
 /// Where the database is.

@@ -3,13 +3,16 @@
 //!
 //! Layers: `grpc` (handlers: validate, convert, call, convert back), `domain` (rules,
 //! no I/O), `store` (queries), `auth` (authentication and locality scope), `error`
-//! (the one error type and its mapping to gRPC status).
+//! (the one error type and its mapping to gRPC status), `exchange` (spreadsheets in
+//! and out), `cli` (the subcommands beyond `serve`).
 
 pub mod auth;
+pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod exchange;
 pub mod grpc;
 pub mod startup;
 pub mod store;

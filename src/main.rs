@@ -1,11 +1,12 @@
-//! The `hrplan` command: serve, migrate, or mint a development token.
+//! The `hrplan` command: serve, migrate, mint a development token, load the official
+//! locality tree, and the client commands that move spreadsheets in and out.
 
 use std::{process::ExitCode, time::Duration};
 
 use clap::Parser as _;
 use hrplan::{
-    auth,
-    config::{Cli, Command, ServerConfig},
+    auth, cli,
+    config::{Cli, Command, LocalitiesCommand, ServerConfig},
     startup::{Application, shutdown_signal},
     store, telemetry,
 };
@@ -47,6 +48,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             )?;
             println!("{token}");
             Ok(())
+        }
+        Command::Localities { command: LocalitiesCommand::ImportOfficial(args) } => {
+            telemetry::init("warn");
+            cli::official::run(args).await
+        }
+        Command::Import { command } => {
+            telemetry::init("warn");
+            cli::import::run(command).await
+        }
+        Command::Template { command } => cli::template::run(command).await,
+        Command::Report { command } => {
+            telemetry::init("warn");
+            cli::report::run(command).await
         }
     }
 }

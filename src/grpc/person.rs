@@ -429,6 +429,9 @@ fn person_to_pb(row: &PersonRow, placements: &[PlacementRow], as_of: NaiveDate) 
             seconds: row.update_time.timestamp(),
             nanos: i32::try_from(row.update_time.timestamp_subsec_nanos()).unwrap_or_default(),
         }),
+        // Filled by the identity work of issue 10 (PersonService: identifiers).
+        personal_id: String::new(),
+        staff_code: String::new(),
     }
 }
 
@@ -1000,6 +1003,9 @@ impl PersonService for PersonApi {
                     })
                     .collect(),
                 people: Vec::new(),
+                created_count: 0,
+                updated_count: 0,
+                unchanged_count: 0,
             }));
         }
         let valid: Vec<NewRecord> = records.into_iter().flatten().collect();
@@ -1009,8 +1015,19 @@ impl PersonService for PersonApi {
             received_count,
             imported_count: i32::try_from(ids.len()).unwrap_or(i32::MAX),
             rejected: Vec::new(),
+            created_count: i32::try_from(ids.len()).unwrap_or(i32::MAX),
+            updated_count: 0,
+            unchanged_count: 0,
             people: ids.into_iter().map(person_name).collect(),
         }))
+    }
+
+    async fn lookup_person(
+        &self,
+        request: Request<pb::LookupPersonRequest>,
+    ) -> Result<Response<pb::LookupPersonResponse>, Status> {
+        let _ctx = RequestContext::of(&request)?;
+        Err(Status::unimplemented("PersonService.LookupPerson is not available yet"))
     }
 
     type ExportPeopleStream = tokio_stream::wrappers::ReceiverStream<Result<pb::ExportPeopleResponse, Status>>;

@@ -350,7 +350,9 @@ async fn reading_personal_data_needs_the_personal_data_role() {
 }
 
 async fn import(client: &mut PersonClient, records: Vec<pb::PersonRecord>) -> pb::ImportPeopleResponse {
-    let stream = tokio_stream::iter(records.into_iter().map(|r| pb::ImportPeopleRequest { record: Some(r) }));
+    let stream = tokio_stream::iter(
+        records.into_iter().map(|r| pb::ImportPeopleRequest { record: Some(r), ..Default::default() }),
+    );
     client.import_people(stream).await.expect("import").into_inner()
 }
 

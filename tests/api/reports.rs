@@ -69,6 +69,7 @@ async fn load_worked_example(app: &TestApp) {
                     qualifications,
                     evaluations: vec![],
                 }),
+                ..Default::default()
             }
         })
         .collect();
@@ -236,6 +237,7 @@ async fn load_evaluated_people(app: &TestApp) {
                     qualifications: vec![],
                     evaluations,
                 }),
+                ..Default::default()
             }
         })
         .collect();

@@ -403,8 +403,9 @@ impl PersonCall {
             Self::UpdatePerson(r) => client.update_person(r).await.map(done),
             Self::DeletePerson(r) => client.delete_person(r).await.map(done),
             Self::ImportPeople(records) => {
-                let stream =
-                    tokio_stream::iter(records.into_iter().map(|r| pb::ImportPeopleRequest { record: Some(r) }));
+                let stream = tokio_stream::iter(
+                    records.into_iter().map(|r| pb::ImportPeopleRequest { record: Some(r), ..Default::default() }),
+                );
                 client.import_people(stream).await.map(|a| PersonAnswer::Import(a.into_inner()))
             }
             Self::ExportPeople(r) => {

@@ -84,7 +84,9 @@ fn civil_servant(unit: &str, i: usize, left: Option<pb::Date>) -> pb::PersonReco
 async fn import(app: &TestApp, records: Vec<pb::PersonRecord>) {
     let mut people =
         PersonServiceClient::with_interceptor(app.channel.clone(), bearer(Some(token(&["*"], &[Role::Admin]))));
-    let stream = tokio_stream::iter(records.into_iter().map(|r| pb::ImportPeopleRequest { record: Some(r) }));
+    let stream = tokio_stream::iter(
+        records.into_iter().map(|r| pb::ImportPeopleRequest { record: Some(r), ..Default::default() }),
+    );
     let answer = people.import_people(stream).await.expect("import").into_inner();
     assert!(answer.rejected.is_empty(), "{:?}", answer.rejected.first());
 }

@@ -104,7 +104,9 @@ fn cadre(name: &str, unit: &str, levels: &[&str], until: Option<pb::Date>) -> pb
 async fn import(app: &TestApp, records: Vec<pb::PersonRecord>) -> Vec<String> {
     let mut people =
         PersonServiceClient::with_interceptor(app.channel.clone(), bearer(Some(token(&["*"], &[Role::Admin]))));
-    let stream = tokio_stream::iter(records.into_iter().map(|r| pb::ImportPeopleRequest { record: Some(r) }));
+    let stream = tokio_stream::iter(
+        records.into_iter().map(|r| pb::ImportPeopleRequest { record: Some(r), ..Default::default() }),
+    );
     let answer = people.import_people(stream).await.expect("import").into_inner();
     assert!(answer.rejected.is_empty(), "{:?}", answer.rejected);
     answer.people
