@@ -464,8 +464,16 @@ pub async fn export(
     format: pb::ExportFormat,
     output: Option<&Path>,
 ) -> anyhow::Result<Written> {
+    // Refuse a bad destination before asking the server for anything.
+    if let Some(dir) = output
+        && dir.as_os_str().to_string_lossy().ends_with(std::path::MAIN_SEPARATOR)
+        && !dir.is_dir()
+    {
+        bail!("the directory {} does not exist", dir.display());
+    }
     let channel = client.connect().await?;
-    let mut reports = ReportServiceClient::new(channel).max_decoding_message_size(usize::MAX);
+    // Chunks are at most 64 KiB: the default message limit suits them.
+    let mut reports = ReportServiceClient::new(channel);
     let request = pb::ExportReportRequest { report: Some(report), format: format.into() };
     let mut stream = reports.export_report(request).await.map_err(|s| call_error("ExportReport", &s))?.into_inner();
     let file = match stream.next().await {
@@ -490,25 +498,25 @@ pub async fn export(
     if i64::try_from(bytes.len()).unwrap_or(i64::MAX) != file.size_bytes {
         bail!("ExportReport: the server sent {} bytes of the {} it announced", bytes.len(), file.size_bytes);
     }
-    let path = target(output, &file.file_name)?;
+    let path = target(output, &file.file_name);
     write_atomically(&path, &bytes)?;
     Ok(Written { path, size_bytes: bytes.len() as u64, content_type: file.content_type })
 }
 
 /// Where a file goes: `output` itself, or the suggested name in `output` (a
 /// directory) or in the current directory.
-fn target(output: Option<&Path>, suggested: &str) -> anyhow::Result<PathBuf> {
+fn target(output: Option<&Path>, suggested: &str) -> PathBuf {
     // The suggested name comes from the server: keep only a plain file name.
     let suggested = Path::new(suggested)
         .file_name()
         .filter(|n| !n.is_empty())
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("bao-cao"));
-    Ok(match output {
+    match output {
         Some(dir) if dir.is_dir() => dir.join(suggested),
         Some(file) => file.to_path_buf(),
         None => suggested,
-    })
+    }
 }
 
 /// Writes `bytes` to a temporary file beside `path`, then renames it over `path`.
