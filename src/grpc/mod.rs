@@ -21,6 +21,7 @@ pub mod locality;
 pub mod person;
 pub mod report;
 mod report_activity;
+pub mod report_export;
 pub mod rotation;
 pub mod scale;
 pub mod staffing;

@@ -632,4 +632,13 @@ impl ReportService for ReportApi {
     ) -> Result<Response<pb::GetStaffingSummaryResponse>, Status> {
         Ok(Response::new(self.get_staffing_summary_impl(request).await?))
     }
+
+    type ExportReportStream = super::report_export::ExportReportStream;
+
+    async fn export_report(
+        &self,
+        request: Request<pb::ExportReportRequest>,
+    ) -> Result<Response<Self::ExportReportStream>, Status> {
+        Ok(Response::new(self.export_report_impl(request).await?))
+    }
 }

@@ -14,6 +14,7 @@ mod people;
 mod platform;
 mod reorganize;
 mod report_activity;
+mod report_export;
 mod reports;
 mod rotations;
 mod scales;
