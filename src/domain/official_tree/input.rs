@@ -241,10 +241,7 @@ mod tests {
 
     #[test]
     fn prefixes_match_in_any_case_and_take_their_usual_spelling() {
-        assert_eq!(
-            kind(Tier::District, "Thành Phố Bắc Kạn"),
-            Some((Kind::ProvincialCity, "Thành phố Bắc Kạn".into()))
-        );
+        assert_eq!(kind(Tier::District, "Thành Phố Bắc Kạn"), Some((Kind::ProvincialCity, "Thành phố Bắc Kạn".into())));
         assert_eq!(kind(Tier::Commune, "Thị Trấn Mường Chà"), Some((Kind::Township, "Thị trấn Mường Chà".into())));
         assert_eq!(kind(Tier::Commune, "THỊ TRẤN Mường Chà"), Some((Kind::Township, "Thị trấn Mường Chà".into())));
     }

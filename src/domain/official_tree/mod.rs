@@ -167,7 +167,8 @@ impl Summary {
 
     /// The audit record's detail: the counts, and the codes of what was resolved.
     pub fn audit_detail(&self) -> serde_json::Value {
-        let tiers = |t: &TierCounts| json!({"provinces": t.provinces, "districts": t.districts, "communes": t.communes});
+        let tiers =
+            |t: &TierCounts| json!({"provinces": t.provinces, "districts": t.districts, "communes": t.communes});
         json!({
             "effective_date": self.effective_date.to_string(),
             "old_tree_from": self.old_tree_from.to_string(),
@@ -193,7 +194,7 @@ fn grouped(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -241,35 +242,37 @@ impl fmt::Display for Summary {
             grouped(self.official_merges),
             grouped(self.official_splits),
         )?;
-        writeln!(
-            f,
-            "  localities created: {} before {day} (from {} unless stored history is later); {} from {day}",
-            tiers(&self.created_before, true),
-            self.old_tree_from,
-            tiers(&self.created_after, false),
-        )?;
-        writeln!(
-            f,
-            "  versions: {} added before {day}, {} added from {day}, {} ended on {day}, {} extended over it, {} corrected",
-            grouped(self.versions_added_before),
-            grouped(self.versions_added_after),
-            grouped(self.versions_ended),
-            grouped(self.versions_extended),
-            grouped(self.versions_corrected),
-        )?;
-        let renames = if self.links_added_rename > 0 {
-            format!(", {} rename", grouped(self.links_added_rename))
-        } else {
-            String::new()
-        };
-        writeln!(
-            f,
-            "  links added: {} merge, {} split{renames}; {} corrected",
-            grouped(self.links_added_merge),
-            grouped(self.links_added_split),
-            grouped(self.links_corrected.len()),
-        )?;
-        writeln!(f, "  stored localities changed (revision and etag bumped): {}", grouped(self.revisions_bumped))?;
+        if self.changed() {
+            writeln!(
+                f,
+                "  localities created: {} before {day} (from {} unless stored history is later); {} from {day}",
+                tiers(&self.created_before, true),
+                self.old_tree_from,
+                tiers(&self.created_after, false),
+            )?;
+            writeln!(
+                f,
+                "  versions: {} added before {day}, {} added from {day}, {} ended on {day}, {} extended over it, {} corrected",
+                grouped(self.versions_added_before),
+                grouped(self.versions_added_after),
+                grouped(self.versions_ended),
+                grouped(self.versions_extended),
+                grouped(self.versions_corrected),
+            )?;
+            let renames = if self.links_added_rename > 0 {
+                format!(", {} rename", grouped(self.links_added_rename))
+            } else {
+                String::new()
+            };
+            writeln!(
+                f,
+                "  links added: {} merge, {} split{renames}; {} corrected",
+                grouped(self.links_added_merge),
+                grouped(self.links_added_split),
+                grouped(self.links_corrected.len()),
+            )?;
+            writeln!(f, "  stored localities changed (revision and etag bumped): {}", grouped(self.revisions_bumped))?;
+        }
         section(f, "Districts inferred for communes the package does not place", &self.inferred, |i| {
             format!("{} {} -> {} {} ({})", i.commune.name(), i.name, i.district.name(), i.district_name, i.reason)
         })?;
@@ -279,14 +282,9 @@ impl fmt::Display for Summary {
             &self.package_only,
             |c| format!("{} {} (in {})", c.code.name(), c.name, c.district.name()),
         )?;
-        let cosmetic = if self.cosmetic_differences > 0 {
-            format!("; {} more differ only in spacing or case", grouped(self.cosmetic_differences))
-        } else {
-            String::new()
-        };
         section(
             f,
-            &format!("Names that differ between the package and splits.json, splits.json taken{cosmetic}"),
+            "Names that differ between the package and splits.json (splits.json taken)",
             &self.differences,
             |d| {
                 format!(
@@ -299,10 +297,10 @@ impl fmt::Display for Summary {
                 )
             },
         )?;
-        if self.differences.is_empty() && self.cosmetic_differences > 0 {
+        if self.cosmetic_differences > 0 {
             writeln!(
                 f,
-                "Names that differ only in spacing or case between the package and splits.json: {}",
+                "  and {} more names that differ only in spacing or in the case of the unit type",
                 grouped(self.cosmetic_differences)
             )?;
         }

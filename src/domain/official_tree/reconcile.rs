@@ -190,9 +190,7 @@ pub fn plan(
     }
     let mut plan = Plan::default();
     let mut violations = Vec::new();
-    let mut summary = Summary::default();
-    summary.effective_date = effective_date;
-    summary.old_tree_from = old_tree_from;
+    let mut summary = Summary { effective_date, old_tree_from, ..Default::default() };
     summary.fill_from_tree(tree);
 
     let desired = tree.desired();
@@ -473,8 +471,7 @@ mod tests {
         assert_eq!(plan.summary.created_before, TierCounts { provinces: 1, districts: 1, communes: 2 });
         let province: Vec<&Version> = plan.inserts.iter().filter(|(c, _)| c == &code("20")).map(|(_, v)| v).collect();
         assert_eq!(province, [&version(from_2020(), None, "Tỉnh Lạng Sơn", Kind::Province, None)]);
-        let dong_mo: Vec<&Version> =
-            plan.inserts.iter().filter(|(c, _)| c == &code("06463")).map(|(_, v)| v).collect();
+        let dong_mo: Vec<&Version> = plan.inserts.iter().filter(|(c, _)| c == &code("06463")).map(|(_, v)| v).collect();
         assert_eq!(
             dong_mo,
             [
@@ -503,10 +500,13 @@ mod tests {
         let tree = tree();
         let mut existing = Existing::default();
         existing.heads.extend([code("20"), code("187"), code("06463")]);
-        existing.versions.insert(code("20"), vec![version(day(2008, 8, 1), None, "Tỉnh Lạng Sơn", Kind::Province, None)]);
         existing
             .versions
-            .insert(code("187"), vec![version(day(2008, 8, 1), None, "Huyện Chi Lăng", Kind::RuralDistrict, Some("20"))]);
+            .insert(code("20"), vec![version(day(2008, 8, 1), None, "Tỉnh Lạng Sơn", Kind::Province, None)]);
+        existing.versions.insert(
+            code("187"),
+            vec![version(day(2008, 8, 1), None, "Huyện Chi Lăng", Kind::RuralDistrict, Some("20"))],
+        );
         existing.versions.insert(
             code("06463"),
             vec![version(day(2008, 8, 1), None, "Thị trấn Đồng Mỏ", Kind::Township, Some("187"))],
@@ -514,11 +514,8 @@ mod tests {
         let plan = plan(&tree, &existing, d1(), from_2020()).expect("plan");
         // The province stays as it is; the district and the commune end.
         assert!(!plan.touched.contains(&code("20")));
-        let ended: Vec<(&str, NaiveDate, Option<NaiveDate>)> = plan
-            .updates
-            .iter()
-            .map(|(u, _)| (u.code.as_str(), u.version.valid_from, u.version.valid_until))
-            .collect();
+        let ended: Vec<(&str, NaiveDate, Option<NaiveDate>)> =
+            plan.updates.iter().map(|(u, _)| (u.code.as_str(), u.version.valid_from, u.version.valid_until)).collect();
         assert_eq!(ended, [("06463", day(2008, 8, 1), Some(d1())), ("187", day(2008, 8, 1), Some(d1()))]);
         assert!(plan.updates.iter().all(|(u, stored)| u.only_ends(stored)));
         assert_eq!(plan.summary.versions_ended, 2);
@@ -560,10 +557,10 @@ mod tests {
             vec![version(day(2015, 1, 1), Some(day(2022, 1, 1)), "Xã Cũ", Kind::Commune, Some("187"))],
         );
         let plan = plan(&tree, &existing, d1(), from_2020()).expect("plan");
-        assert!(
-            plan.inserts
-                .contains(&(code("06466"), version(day(2022, 1, 1), Some(d1()), "Thị trấn Chi Lăng", Kind::Township, Some("187"))))
-        );
+        assert!(plan.inserts.contains(&(
+            code("06466"),
+            version(day(2022, 1, 1), Some(d1()), "Thị trấn Chi Lăng", Kind::Township, Some("187"))
+        )));
         assert!(plan.updates.is_empty());
     }
 
@@ -590,10 +587,10 @@ mod tests {
             .versions
             .insert(code("06463"), vec![version(day(2026, 1, 1), None, "Xã Chi Lăng", Kind::Commune, Some("20"))]);
         let plan = plan(&tree, &existing, d1(), from_2020()).expect("plan");
-        assert!(
-            plan.inserts
-                .contains(&(code("06463"), version(d1(), Some(day(2026, 1, 1)), "Xã Chi Lăng", Kind::Commune, Some("20"))))
-        );
+        assert!(plan.inserts.contains(&(
+            code("06463"),
+            version(d1(), Some(day(2026, 1, 1)), "Xã Chi Lăng", Kind::Commune, Some("20"))
+        )));
     }
 
     #[test]
@@ -630,9 +627,10 @@ mod tests {
         let mut existing = Existing::default();
         existing.heads.insert(code("06463"));
         // A stored version of the wrong tier's kind cannot be kept beside the official ones.
-        existing
-            .versions
-            .insert(code("06463"), vec![version(from_2020(), Some(day(2021, 1, 1)), "Huyện Lạ", Kind::RuralDistrict, Some("20"))]);
+        existing.versions.insert(
+            code("06463"),
+            vec![version(from_2020(), Some(day(2021, 1, 1)), "Huyện Lạ", Kind::RuralDistrict, Some("20"))],
+        );
         let violations = plan(&tree, &existing, d1(), from_2020()).expect_err("refused");
         assert!(violations.iter().all(|v| v.subject == "localities/06463"), "{violations:?}");
     }

@@ -206,17 +206,16 @@ pub fn build(inputs: &Inputs) -> Result<OfficialTree, InputError> {
                     district.clone()
                 }
                 None => {
-                    let (district, reason) = infer_district(&commune_code, in_package)
-                        .ok_or_else(|| {
-                            InputError::new(
-                                Splits,
-                                format!(
-                                    "commune {commune_code} \"{}\" of province {code}: the package has no commune of \
+                    let (district, reason) = infer_district(&commune_code, in_package).ok_or_else(|| {
+                        InputError::new(
+                            Splits,
+                            format!(
+                                "commune {commune_code} \"{}\" of province {code}: the package has no commune of \
                                      that province to place it by",
-                                    unit.name
-                                ),
-                            )
-                        })?;
+                                unit.name
+                            ),
+                        )
+                    })?;
                     let elsewhere = package_province_of
                         .get(&commune_code)
                         .map(|p| format!("; the package puts it in province {p}"))
@@ -514,46 +513,44 @@ mod tests {
             ],
         };
         let merges = Merges {
-            data: vec![
-                MergeProvince {
-                    level1_id: "20".into(),
-                    name: "Tỉnh Lạng Sơn".into(),
-                    merges: vec![source("20", "full"), source("11", "full")],
-                    level2s: vec![
-                        MergeCommune {
-                            level2_id: "05977".into(),
-                            name: "Phường Đông Kinh".into(),
-                            merges: vec![source("05977", "full"), source("05974", "partial")],
-                        },
-                        MergeCommune {
-                            level2_id: "05971".into(),
-                            name: "Phường Lương Văn Tri".into(),
-                            merges: vec![source("05974", "partial"), source("05975", "full")],
-                        },
-                        MergeCommune {
-                            // Takes up code 06463, while the old 06463 went into 06500.
-                            level2_id: "06463".into(),
-                            name: "Xã Chi Lăng".into(),
-                            merges: vec![source("06466", "full"), source("06523", "full")],
-                        },
-                        MergeCommune {
-                            level2_id: "06500".into(),
-                            name: "Xã Mới".into(),
-                            merges: vec![source("06463", "full"), source("05971", "full")],
-                        },
-                        MergeCommune {
-                            level2_id: "09999".into(),
-                            name: "Đặc khu Đảo".into(),
-                            merges: vec![source("999", "full")],
-                        },
-                        MergeCommune {
-                            level2_id: "03124".into(),
-                            name: "Phường Điện Biên Phủ".into(),
-                            merges: vec![source("03124", "full"), source("03127", "full")],
-                        },
-                    ],
-                },
-            ],
+            data: vec![MergeProvince {
+                level1_id: "20".into(),
+                name: "Tỉnh Lạng Sơn".into(),
+                merges: vec![source("20", "full"), source("11", "full")],
+                level2s: vec![
+                    MergeCommune {
+                        level2_id: "05977".into(),
+                        name: "Phường Đông Kinh".into(),
+                        merges: vec![source("05977", "full"), source("05974", "partial")],
+                    },
+                    MergeCommune {
+                        level2_id: "05971".into(),
+                        name: "Phường Lương Văn Tri".into(),
+                        merges: vec![source("05974", "partial"), source("05975", "full")],
+                    },
+                    MergeCommune {
+                        // Takes up code 06463, while the old 06463 went into 06500.
+                        level2_id: "06463".into(),
+                        name: "Xã Chi Lăng".into(),
+                        merges: vec![source("06466", "full"), source("06523", "full")],
+                    },
+                    MergeCommune {
+                        level2_id: "06500".into(),
+                        name: "Xã Mới".into(),
+                        merges: vec![source("06463", "full"), source("05971", "full")],
+                    },
+                    MergeCommune {
+                        level2_id: "09999".into(),
+                        name: "Đặc khu Đảo".into(),
+                        merges: vec![source("999", "full")],
+                    },
+                    MergeCommune {
+                        level2_id: "03124".into(),
+                        name: "Phường Điện Biên Phủ".into(),
+                        merges: vec![source("03124", "full"), source("03127", "full")],
+                    },
+                ],
+            }],
         };
         Inputs { divisions, splits, merges }
     }
@@ -591,12 +588,10 @@ mod tests {
 
     #[test]
     fn between_two_districts_the_lower_neighbour_wins_and_the_ends_take_the_nearest() {
-        let communes: BTreeMap<Code, (Code, String)> = [
-            (code("00010"), (code("001"), String::new())),
-            (code("00020"), (code("002"), String::new())),
-        ]
-        .into_iter()
-        .collect();
+        let communes: BTreeMap<Code, (Code, String)> =
+            [(code("00010"), (code("001"), String::new())), (code("00020"), (code("002"), String::new()))]
+                .into_iter()
+                .collect();
         assert_eq!(infer_district(&code("00015"), Some(&communes)).map(|d| d.0), Some(code("001")));
         assert_eq!(infer_district(&code("00005"), Some(&communes)).map(|d| d.0), Some(code("001")));
         assert_eq!(infer_district(&code("00025"), Some(&communes)).map(|d| d.0), Some(code("002")));
