@@ -166,7 +166,10 @@ async fn get(client: &mut LocalityClient, code: &str, as_of: pb::Date) -> pb::Lo
         .expect("locality")
 }
 
-fn versions(locality: &pb::Locality) -> Vec<(Option<pb::Date>, Option<pb::Date>, String, K, String)> {
+/// A version on the wire as (from, until, name, kind, parent).
+type VersionRow = (Option<pb::Date>, Option<pb::Date>, String, K, String);
+
+fn versions(locality: &pb::Locality) -> Vec<VersionRow> {
     locality
         .versions
         .iter()
