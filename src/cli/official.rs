@@ -136,6 +136,12 @@ async fn import_tree(
     inputs: serde_json::Value,
     options: &ImportOptions,
 ) -> anyhow::Result<Summary> {
+    if options.old_tree_from >= EFFECTIVE_DATE {
+        anyhow::bail!(
+            "--old-tree-from {} must be before the reorganisation of {EFFECTIVE_DATE}: it is where the tree before it starts",
+            options.old_tree_from
+        );
+    }
     let settings = ImportSettings {
         effective_date: EFFECTIVE_DATE,
         old_tree_from: options.old_tree_from,

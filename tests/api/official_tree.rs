@@ -593,7 +593,7 @@ async fn missing_or_malformed_inputs_fail_naming_the_file_and_how_to_get_it_and_
 
     let old_tree_from = NaiveDate::from_ymd_opt(2025, 7, 1).expect("a date");
     let message = failure(ImportOptions { old_tree_from, ..options(&inputs) }).await;
-    assert!(message.contains("old_tree_from"), "{message}");
+    assert!(message.contains("--old-tree-from 2025-07-01 must be before"), "{message}");
 
     assert_eq!(app.snapshot().await, stored, "bad inputs change nothing");
 }
