@@ -4,6 +4,7 @@ pub mod date;
 pub mod facts;
 pub mod filter;
 pub mod locality;
+pub mod official_tree;
 pub mod page;
 pub mod person;
 pub mod report;

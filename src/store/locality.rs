@@ -59,7 +59,7 @@ fn corrupt(what: &str, value: &str) -> Error {
     Error::internal(format!("stored {what} `{value}` is not known to this version of the service"))
 }
 
-fn version_of(row: &QueryResult) -> Result<Version> {
+pub(crate) fn version_of(row: &QueryResult) -> Result<Version> {
     let kind: String = row.try_get("", "kind")?;
     Ok(Version {
         valid_from: row.try_get("", "valid_from")?,

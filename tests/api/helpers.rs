@@ -345,3 +345,88 @@ pub async fn committee_unit(app: &TestApp, locality: &str, display_name: &str, u
     .unit
     .expect("unit")
 }
+
+/// Where the official tree import's inputs are: the package's wheel (or its
+/// `nested-divisions.json`) and the folder of `splits.json` and `merges.json`.
+#[derive(Debug, Clone)]
+pub struct OfficialInputs {
+    /// The `vietnam-provinces` 0.6.0 wheel, or the JSON file taken out of it.
+    pub divisions: PathBuf,
+    /// The folder holding `splits.json` and `merges.json`.
+    pub admin_units: PathBuf,
+}
+
+static OFFICIAL_PACKAGE: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
+
+/// The inputs of the official tree import, failing the test (never skipping it) with
+/// what is missing and how to get it.
+///
+/// The mapping files are `<repo>/../shared/data/admin-units-2025` (or
+/// `HRPLAN_ADMIN_UNITS_2025`); the package is `HRPLAN_VIETNAM_PROVINCES`, or else is
+/// downloaded once with pip into `<target dir>/official-data` (into a folder of this
+/// process first, then renamed into place, so that parallel test processes never see
+/// half a file).
+pub fn official_inputs() -> OfficialInputs {
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let admin_units = std::env::var_os("HRPLAN_ADMIN_UNITS_2025")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo.join("../shared/data/admin-units-2025"));
+    for file in ["splits.json", "merges.json"] {
+        assert!(
+            admin_units.join(file).is_file(),
+            "the official tree tests need {}: the mapping files of the 2025 reorganisation (mapping/{file} of \
+             https://github.com/dvhcvn/20250701) are looked for in <repo>/../shared/data/admin-units-2025; set \
+             HRPLAN_ADMIN_UNITS_2025 to the folder holding splits.json and merges.json",
+            admin_units.join(file).display()
+        );
+    }
+    let divisions = match std::env::var_os("HRPLAN_VIETNAM_PROVINCES") {
+        Some(path) => {
+            let path = PathBuf::from(path);
+            assert!(
+                path.exists(),
+                "HRPLAN_VIETNAM_PROVINCES={} does not exist; it names the vietnam-provinces 0.6.0 wheel \
+                 (`python3 -m pip download --no-deps vietnam-provinces==0.6.0 -d DIR`) or its nested-divisions.json",
+                path.display()
+            );
+            path
+        }
+        None => match OFFICIAL_PACKAGE.get_or_init(|| download_package(&repo)) {
+            Ok(path) => path.clone(),
+            Err(message) => panic!("{message}"),
+        },
+    };
+    OfficialInputs { divisions, admin_units }
+}
+
+fn download_package(repo: &std::path::Path) -> Result<PathBuf, String> {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| repo.join("target"));
+    let folder = target.join("official-data");
+    let wheel = folder.join(hrplan::cli::official::WHEEL_NAME);
+    if wheel.is_file() {
+        return Ok(wheel);
+    }
+    let scratch = folder.join(format!("download-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).map_err(|e| format!("cannot create {}: {e}", scratch.display()))?;
+    let output = std::process::Command::new("python3")
+        .args(["-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "vietnam-provinces==0.6.0", "-d"])
+        .arg(&scratch)
+        .output();
+    let downloaded = scratch.join(hrplan::cli::official::WHEEL_NAME);
+    let result = match output {
+        Ok(output) if output.status.success() && downloaded.is_file() => std::fs::rename(&downloaded, &wheel)
+            .map(|()| wheel.clone())
+            .map_err(|e| format!("cannot move the downloaded wheel to {}: {e}", wheel.display())),
+        Ok(output) => Err(format!("it failed: {}", String::from_utf8_lossy(&output.stderr).trim())),
+        Err(e) => Err(format!("python3 could not be started: {e}")),
+    };
+    std::fs::remove_dir_all(&scratch).ok();
+    result.map_err(|why| {
+        format!(
+            "the official tree tests need the PyPI package vietnam-provinces 0.6.0 (its nested-divisions.json): \
+             set HRPLAN_VIETNAM_PROVINCES to its wheel or to that file, or let the tests run \
+             `python3 -m pip download --no-deps vietnam-provinces==0.6.0 -d {}`; {why}",
+            folder.display()
+        )
+    })
+}

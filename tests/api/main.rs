@@ -10,6 +10,7 @@ mod enrollments;
 mod facts;
 mod helpers;
 mod localities;
+mod official_tree;
 mod people;
 mod platform;
 mod reorganize;
