@@ -119,35 +119,41 @@ async fn holds_demo_workforce(db: &DatabaseConnection) -> anyhow::Result<bool> {
 /// pools of the demo, each unless the database holds some already, in a fixed order so
 /// that every run gives the same records the same ids.
 async fn load_planning(db: &DatabaseConnection, ctx: &RequestContext) -> anyhow::Result<()> {
-    if !holds_demo_workforce(db).await? {
+    let mut missing = BTreeSet::new();
+    for table in ["standards", "training_plans", "rotations", "staffing_quotas", "succession_pools"] {
+        if count(db, table).await? == 0 {
+            missing.insert(table);
+        }
+    }
+    if missing.is_empty() || !holds_demo_workforce(db).await? {
         return Ok(());
     }
     let services = api::Services::new(db);
     let started = std::time::Instant::now();
-    if count(db, "standards").await? == 0 {
+    if missing.contains("standards") {
         let standards = standards::load(&services, ctx).await?;
         tracing::info!(standards, "loaded the demo standards");
     }
     let workforce = workforce::Workforce::read(db).await?;
-    if count(db, "training_plans").await? == 0 {
+    if missing.contains("training_plans") {
         let (plans, enrollments) = training::load(&services, ctx, &workforce).await?;
         tracing::info!(plans, enrollments, "loaded the demo training plans");
     }
-    if count(db, "rotations").await? == 0 {
+    if missing.contains("rotations") {
         let movements = movements::load(&services, ctx, &workforce).await?;
         tracing::info!(movements, "loaded the demo movements");
     }
-    if count(db, "staffing_quotas").await? == 0 {
+    if missing.contains("staffing_quotas") {
         let quotas = staffing::load(&services, ctx, &workforce).await?;
         tracing::info!(quotas, "loaded the demo staffing quotas");
     }
-    if count(db, "succession_pools").await? == 0 {
+    if missing.contains("succession_pools") {
         // The movements changed placements: draw candidates from the records as they are.
         let workforce = workforce::Workforce::read(db).await?;
         let (pools, candidates) = pools::load(&services, ctx, &workforce).await?;
         tracing::info!(pools, candidates, "loaded the demo succession pools");
     }
-    tracing::info!(elapsed_ms = started.elapsed().as_millis(), "the demo planning records are in place");
+    tracing::info!(elapsed_ms = started.elapsed().as_millis(), "loaded the demo planning records");
     Ok(())
 }
 

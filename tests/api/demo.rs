@@ -356,3 +356,40 @@ async fn the_planning_records_are_never_loaded_over_a_workforce_that_is_not_the_
     assert!(!hrplan::demo::load(&app.db).await.expect("the demo over another workforce"));
     assert_eq!(counts(&app).await, before, "neither people nor planning records were added");
 }
+
+/// The demo's planning records as text, with their ids, in id order.
+async fn planning_rows(app: &TestApp) -> Vec<String> {
+    use sea_orm::ConnectionTrait;
+    let tables: [(&str, &[&str]); 7] = [
+        ("standards", &["id", "name", "effective_from"]),
+        ("training_plans", &["id", "owner_code", "title", "status"]),
+        ("courses", &["id", "plan_id", "line_id", "title"]),
+        ("enrollments", &["id", "plan_id", "person_id", "line_id", "course_id", "status", "qualification_id"]),
+        ("rotations", &["id", "person_id", "kind", "source_unit_id", "destination_unit_id", "start_date", "status"]),
+        ("staffing_quotas", &["id", "unit_id", "locality_code", "year", "category", "quota"]),
+        ("pool_candidates", &["id", "pool_id", "person_id", "added_on", "removed_on"]),
+    ];
+    let mut rows = Vec::new();
+    for (table, columns) in tables {
+        let select: Vec<String> =
+            columns.iter().enumerate().map(|(i, c)| format!("COALESCE(CAST({c} AS TEXT), 'NULL') AS c{i}")).collect();
+        let sql = format!("SELECT {} FROM {table} ORDER BY id", select.join(", "));
+        let backend = app.db.get_database_backend();
+        for row in app.db.query_all_raw(hrplan::store::stmt(backend, &sql, vec![])).await.expect("rows") {
+            let cells: Vec<String> =
+                (0..columns.len()).map(|i| row.try_get::<String>("", &format!("c{i}")).expect("text")).collect();
+            rows.push(format!("{table}: {}", cells.join(" | ")));
+        }
+    }
+    rows
+}
+
+#[tokio::test]
+async fn the_demo_gives_the_same_records_the_same_ids_every_time() {
+    let first = spawn_app_with(|config| config.demo = true).await;
+    let rows = planning_rows(&first).await;
+    drop(first);
+    let second = spawn_app_with(|config| config.demo = true).await;
+    assert!(rows.len() > 600, "{} rows", rows.len());
+    assert_eq!(planning_rows(&second).await, rows);
+}
