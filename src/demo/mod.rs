@@ -2,17 +2,17 @@
 //! writes as the API so that it obeys the same rules, then units and people
 //! ([`people`]), then the records every report reads: position standards, training
 //! plans with enrolments, movements, staffing quotas and succession pools, created
-//! through the gRPC handlers themselves ([`api`]). The data lives in `data/demo-*.json`.
+//! through the gRPC handlers themselves (module `api`). The data lives in `data/demo-*.json`.
 //!
 //! Each part loads only into a database that holds none of its records yet, so a
 //! restart with `--demo` adds nothing; the planning records load only over the demo
 //! workforce (never over people of a real database).
 
-pub mod api;
+mod api;
 mod movements;
 pub mod people;
 mod pools;
-pub mod rng;
+mod rng;
 mod staffing;
 mod standards;
 mod training;

@@ -83,7 +83,7 @@ mod tests {
         let (mut a, mut b) = (Rng::new(42), Rng::new(42));
         let drawn: Vec<u64> = (0..5).map(|_| a.next_u64()).collect();
         assert_eq!(drawn, (0..5).map(|_| b.next_u64()).collect::<Vec<_>>());
-        assert_ne!(drawn[0], Rng::new(43).next_u64());
+        assert_ne!(drawn[0], Rng::new(44).next_u64());
     }
 
     #[test]
