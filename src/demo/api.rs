@@ -81,8 +81,3 @@ pub fn wire_enum<E: Into<i32>>(prefix: &str, name: &str, from_str_name: fn(&str)
     let full = format!("{prefix}_{}", name.to_uppercase());
     from_str_name(&full).map(Into::into).with_context(|| format!("demo data: `{name}` is not a value of {prefix}"))
 }
-
-/// The id at the end of a resource name (`rotations/12` is 12).
-pub fn id_of(name: &str) -> anyhow::Result<i64> {
-    name.rsplit('/').next().and_then(|id| id.parse().ok()).with_context(|| format!("`{name}` does not end in an id"))
-}
