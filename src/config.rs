@@ -81,7 +81,8 @@ pub struct ServeArgs {
     /// Log filter, in `tracing` EnvFilter syntax.
     #[arg(long, env = "HRPLAN_LOG", default_value = "info")]
     pub log_filter: String,
-    /// Load the demo locality tree if the database holds no locality yet.
+    /// Load the demo data: the locality tree, the workforce and the records every report
+    /// reads, each part only into a database that holds none of it yet.
     #[arg(long, env = "HRPLAN_DEMO")]
     pub demo: bool,
     /// Verify bearer tokens with HS256 and this secret (at least 16 bytes).
@@ -149,7 +150,7 @@ pub struct ServerConfig {
     pub database_url: String,
     /// Pool size.
     pub database_max_connections: u32,
-    /// Load the demo tree into an empty database.
+    /// Load the demo data, each part only into a database that holds none of it.
     pub demo: bool,
     /// How tokens are verified.
     pub keys: KeyConfig,

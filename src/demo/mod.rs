@@ -1,8 +1,22 @@
 //! The demo data (`hrplan serve --demo`): the locality tree, loaded through the same
 //! writes as the API so that it obeys the same rules, then units and people
-//! ([`people`]). The data lives in `data/demo-localities.json` and `data/demo-people.json`.
+//! ([`people`]), then the records every report reads: position standards, training
+//! plans with enrolments, movements, staffing quotas and succession pools, created
+//! through the gRPC handlers themselves (module `api`). The data lives in `data/demo-*.json`.
+//!
+//! Each part loads only into a database that holds none of its records yet, so a
+//! restart with `--demo` adds nothing; the planning records load only over the demo
+//! workforce (never over people of a real database).
 
+mod api;
+mod movements;
 pub mod people;
+mod pools;
+mod rng;
+mod staffing;
+mod standards;
+mod training;
+mod workforce;
 
 use std::collections::BTreeSet;
 
@@ -68,7 +82,8 @@ fn kind(value: &str) -> anyhow::Result<Kind> {
 }
 
 /// Loads the demo tree unless the database already holds localities, then the demo
-/// workforce unless it holds people. Returns whether the tree was loaded.
+/// workforce unless it holds people, then each part of the planning records that the
+/// database holds none of. Returns whether the tree was loaded.
 pub async fn load(db: &DatabaseConnection) -> anyhow::Result<bool> {
     let loaded = load_tree(db).await?;
     let ctx = demo_context();
@@ -76,12 +91,78 @@ pub async fn load(db: &DatabaseConnection) -> anyhow::Result<bool> {
     if people > 0 {
         tracing::info!(people, "loaded the demo workforce");
     }
+    load_planning(db, &ctx).await?;
     Ok(loaded)
 }
 
+/// The number of rows of `table`.
+async fn count(db: &DatabaseConnection, table: &str) -> anyhow::Result<i64> {
+    let sql = format!("SELECT COUNT(*) AS n FROM {table}");
+    let row = db.query_one_raw(store::stmt(db.get_database_backend(), &sql, vec![])).await?;
+    Ok(row.map(|r| r.try_get::<i64>("", "n")).transpose()?.unwrap_or_default())
+}
+
+/// Whether the demo loader made the units of the database's workforce (the audit log
+/// says who created each unit).
+async fn holds_demo_workforce(db: &DatabaseConnection) -> anyhow::Result<bool> {
+    let row = db
+        .query_one_raw(store::stmt(
+            db.get_database_backend(),
+            "SELECT id FROM audit_log WHERE subject = ? AND method = ? ORDER BY id LIMIT 1",
+            vec![DEMO_SUBJECT.into(), "CreateUnit".into()],
+        ))
+        .await?;
+    Ok(row.is_some())
+}
+
+/// Loads the standards, training plans, movements, staffing quotas and succession
+/// pools of the demo, each unless the database holds some already, in a fixed order so
+/// that every run gives the same records the same ids.
+async fn load_planning(db: &DatabaseConnection, ctx: &RequestContext) -> anyhow::Result<()> {
+    let mut missing = BTreeSet::new();
+    for table in ["standards", "training_plans", "rotations", "staffing_quotas", "succession_pools"] {
+        if count(db, table).await? == 0 {
+            missing.insert(table);
+        }
+    }
+    if missing.is_empty() || !holds_demo_workforce(db).await? {
+        return Ok(());
+    }
+    let services = api::Services::new(db);
+    let started = std::time::Instant::now();
+    if missing.contains("standards") {
+        let standards = standards::load(&services, ctx).await?;
+        tracing::info!(standards, "loaded the demo standards");
+    }
+    let workforce = workforce::Workforce::read(db).await?;
+    if missing.contains("training_plans") {
+        let (plans, enrollments) = training::load(&services, ctx, &workforce).await?;
+        tracing::info!(plans, enrollments, "loaded the demo training plans");
+    }
+    if missing.contains("rotations") {
+        let movements = movements::load(&services, ctx, &workforce).await?;
+        tracing::info!(movements, "loaded the demo movements");
+    }
+    if missing.contains("staffing_quotas") {
+        let quotas = staffing::load(&services, ctx, &workforce).await?;
+        tracing::info!(quotas, "loaded the demo staffing quotas");
+    }
+    if missing.contains("succession_pools") {
+        // The movements changed placements: draw candidates from the records as they are.
+        let workforce = workforce::Workforce::read(db).await?;
+        let (pools, candidates) = pools::load(&services, ctx, &workforce).await?;
+        tracing::info!(pools, candidates, "loaded the demo succession pools");
+    }
+    tracing::info!(elapsed_ms = started.elapsed().as_millis(), "loaded the demo planning records");
+    Ok(())
+}
+
+/// The subject the demo loader writes as (a national admin).
+const DEMO_SUBJECT: &str = "demo-loader";
+
 fn demo_context() -> RequestContext {
     RequestContext {
-        principal: Principal { subject: "demo-loader".to_owned(), ..Principal::development() },
+        principal: Principal { subject: DEMO_SUBJECT.to_owned(), ..Principal::development() },
         deadline: None,
     }
 }
@@ -99,10 +180,7 @@ pub async fn load_tree(db: &DatabaseConnection) -> anyhow::Result<bool> {
         return Ok(false);
     }
     let demo: Demo = serde_json::from_str(DEMO)?;
-    let ctx = RequestContext {
-        principal: Principal { subject: "demo-loader".to_owned(), ..Principal::development() },
-        deadline: None,
-    };
+    let ctx = demo_context();
     let no_retry = Idempotency { request_id: None, fingerprint: String::new() };
     // Parents come before children in the file.
     for unit in &demo.localities {

@@ -10,6 +10,7 @@ use chrono::{Datelike, NaiveDate};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde::Deserialize;
 
+use super::rng::{Rng, Weighted};
 use crate::{
     auth::RequestContext,
     domain::{
@@ -26,8 +27,6 @@ use crate::{
 };
 
 const PEOPLE: &str = include_str!("../../data/demo-people.json");
-
-type Weighted = Vec<(String, u32)>;
 
 #[derive(Deserialize)]
 struct Spec {
@@ -53,47 +52,6 @@ struct UnitSpec {
     staff: usize,
     posts: Vec<(String, bool, bool)>,
     categories: Weighted,
-}
-
-/// A small deterministic generator (xorshift64*), so the demo is the same every time.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        usize::try_from(self.next() % u64::try_from(n.max(1)).unwrap_or(1)).unwrap_or_default()
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
-        (!items.is_empty()).then(|| &items[self.below(items.len())])
-    }
-
-    fn weighted<'a>(&mut self, items: &'a Weighted) -> Option<&'a str> {
-        let total: u32 = items.iter().map(|(_, w)| *w).sum();
-        let mut roll = u32::try_from(self.next() % u64::from(total.max(1))).unwrap_or_default();
-        for (item, weight) in items {
-            if roll < *weight {
-                return Some(item);
-            }
-            roll -= weight;
-        }
-        items.last().map(|(item, _)| item.as_str())
-    }
-
-    fn percent(&mut self, p: u32) -> bool {
-        self.next() % 100 < u64::from(p)
-    }
-
-    fn day_between(&mut self, from: NaiveDate, until: NaiveDate) -> NaiveDate {
-        let span = (until - from).num_days().max(1);
-        from + chrono::Duration::days(i64::try_from(self.next() % u64::try_from(span).unwrap_or(1)).unwrap_or_default())
-    }
 }
 
 /// "Xã Chi Lăng" as it reads inside a unit's name: "xã Chi Lăng".
@@ -140,7 +98,7 @@ pub async fn load(db: &DatabaseConnection, ctx: &RequestContext) -> anyhow::Resu
         return Ok(0);
     }
     let spec: Spec = serde_json::from_str(PEOPLE)?;
-    let mut rng = Rng(spec.seed | 1);
+    let mut rng = Rng::new(spec.seed);
     let reorganization = date(2025, 7, 1)?;
     let today = crate::domain::date::today();
 

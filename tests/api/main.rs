@@ -6,6 +6,7 @@
 
 mod compliance;
 mod deadline;
+mod demo;
 mod enrollments;
 mod facts;
 mod helpers;
