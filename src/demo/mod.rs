@@ -95,6 +95,21 @@ pub async fn load(db: &DatabaseConnection) -> anyhow::Result<bool> {
     Ok(loaded)
 }
 
+/// The codes of the demo tree (its localities and those its reorganisations create).
+///
+/// The demo workforce staffs these only, so that `serve --demo` on a database that
+/// already holds the official tree of the whole country (`hrplan localities
+/// import-official`) still loads the small demo rather than staffing every commune.
+pub fn tree_codes() -> anyhow::Result<BTreeSet<Code>> {
+    let demo: Demo = serde_json::from_str(DEMO)?;
+    demo.localities
+        .iter()
+        .map(|u| &u.code)
+        .chain(demo.reorganizations.iter().flat_map(|r| r.creations.iter().map(|u| &u.code)))
+        .map(|c| code(c))
+        .collect()
+}
+
 /// The number of rows of `table`.
 async fn count(db: &DatabaseConnection, table: &str) -> anyhow::Result<i64> {
     let sql = format!("SELECT COUNT(*) AS n FROM {table}");

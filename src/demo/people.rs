@@ -102,11 +102,15 @@ pub async fn load(db: &DatabaseConnection, ctx: &RequestContext) -> anyhow::Resu
     let reorganization = date(2025, 7, 1)?;
     let today = crate::domain::date::today();
 
+    // Only the demo tree's localities, even when the database holds more (the official
+    // tree of the whole country): the demo stays small wherever it is loaded.
+    let demo_codes = super::tree_codes()?;
     let codes: Vec<Code> = db
         .query_all_raw(store::stmt(db.get_database_backend(), "SELECT code FROM localities ORDER BY code", vec![]))
         .await?
         .iter()
         .map(|r| Ok(Code::from_db(r.try_get("", "code")?)))
+        .filter(|code: &anyhow::Result<Code>| code.as_ref().map_or(true, |c| demo_codes.contains(c)))
         .collect::<anyhow::Result<_>>()?;
     let records: BTreeMap<Code, LocalityRecord> = localities::load(db, &codes)
         .await
