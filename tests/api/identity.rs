@@ -56,8 +56,8 @@ fn person(i: u32) -> pb::Person {
     let mut p = pb::Person {
         full_name: format!("Hoàng Văn Định {i}"),
         birth_date: Some(date(1965 + (i % 30) as i32, 1 + (i % 12) as i32, 1 + (i % 28) as i32)),
-        gender: if i % 2 == 0 { pb::Gender::Female } else { pb::Gender::Male }.into(),
-        ethnicity: if i % 3 == 0 { "Tày" } else { "Kinh" }.into(),
+        gender: if i.is_multiple_of(2) { pb::Gender::Female } else { pb::Gender::Male }.into(),
+        ethnicity: if i.is_multiple_of(3) { "Tày" } else { "Kinh" }.into(),
         category: pb::PersonCategory::CivilServant.into(),
         employed_from: Some(date(2015, 1, 1)),
         staff_code: format!("LS-{i:04}"),
@@ -402,9 +402,9 @@ async fn concurrent_creates_with_the_same_number_make_exactly_one_person() {
 }
 
 /// Runs futures concurrently and collects their outputs in order.
-async fn futures_join_all<F: std::future::Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output>
+async fn futures_join_all<F>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output>
 where
-    F: Send + 'static,
+    F: std::future::Future + Send + 'static,
     F::Output: Send + 'static,
 {
     let handles: Vec<_> = futures.into_iter().map(tokio::spawn).collect();
