@@ -10,6 +10,7 @@ mod demo;
 mod enrollments;
 mod facts;
 mod helpers;
+mod identity;
 mod localities;
 mod official_tree;
 mod people;
