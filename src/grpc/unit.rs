@@ -129,6 +129,7 @@ fn unit_to_pb(record: &UnitRecord) -> pb::Unit {
         etag: etag(record.revision),
         create_time: Some(timestamp(record.create_time)),
         update_time: Some(timestamp(record.update_time)),
+        code: String::new(),
     }
 }
 
