@@ -319,22 +319,16 @@ pub async fn import_people(args: &ImportPeopleArgs, progress: &Progress) -> anyh
         let waiting: Arc<Mutex<Option<Stage>>> = Arc::default();
         let (slot, shown, sent_stage) = (Arc::clone(&waiting), *progress, sending.clone());
         let mut ended = false;
-        let records = requests
-            .into_iter()
-            .map(move |r| {
-                sending.inc(1);
-                r
-            })
-            .chain(std::iter::from_fn(move || {
-                if !ended {
-                    ended = true;
-                    sent_stage.finish();
-                    if let Ok(mut slot) = slot.lock() {
-                        *slot = Some(shown.spinner(label));
-                    }
+        let records = requests.into_iter().inspect(move |_| sending.inc(1)).chain(std::iter::from_fn(move || {
+            if !ended {
+                ended = true;
+                sent_stage.finish();
+                if let Ok(mut slot) = slot.lock() {
+                    *slot = Some(shown.spinner(label));
                 }
-                None
-            }));
+            }
+            None
+        }));
         let mut client = PersonServiceClient::new(channel.clone())
             .max_decoding_message_size(64 * 1024 * 1024)
             .max_encoding_message_size(64 * 1024 * 1024);

@@ -12,6 +12,7 @@ pub mod rotation;
 pub mod standard;
 pub mod text;
 pub mod training;
+pub mod unit;
 
 /// The etag of a record's revision (AIP-154): the revision number, quoted.
 pub fn etag(revision: i64) -> String {
