@@ -90,11 +90,18 @@ impl Error {
     }
 }
 
+/// Unique indexes whose violation says what is taken instead of "a record with the same
+/// key", matched in the database's message (SQLite names the column, PostgreSQL the
+/// index). Neither says who holds the value.
+const UNIQUE_KEYS: &[(&str, &str)] =
+    &[("personal_id", "a person with this personal_id"), ("staff_code_key", "a person with this staff_code")];
+
 impl From<DbErr> for Error {
     fn from(err: DbErr) -> Self {
         match err.sql_err() {
-            Some(SqlErr::UniqueConstraintViolation(_)) => {
-                return Self::AlreadyExists("a record with the same key".to_owned());
+            Some(SqlErr::UniqueConstraintViolation(message)) => {
+                let taken = UNIQUE_KEYS.iter().find(|(index, _)| message.contains(index));
+                return Self::AlreadyExists(taken.map_or("a record with the same key", |(_, what)| what).to_owned());
             }
             Some(SqlErr::ForeignKeyConstraintViolation(_)) => {
                 return Self::precondition(

@@ -3,6 +3,7 @@
 pub mod date;
 pub mod facts;
 pub mod filter;
+pub mod identity;
 pub mod locality;
 pub mod page;
 pub mod person;
@@ -13,6 +14,7 @@ pub mod standard;
 pub mod text;
 pub mod training;
 pub mod unit;
+pub mod upsert;
 
 /// The etag of a record's revision (AIP-154): the revision number, quoted.
 pub fn etag(revision: i64) -> String {

@@ -1,11 +1,12 @@
 //! PersonService: people and their placements, qualifications, evaluations and
-//! disciplines; search, import and export.
+//! disciplines; search, lookup by identifier, import and export.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+mod import;
+
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::NaiveDate;
 use sea_orm::{DatabaseConnection, Value};
-use tokio_stream::StreamExt as _;
 use tonic::{Request, Response, Status, Streaming};
 
 use super::{
@@ -14,10 +15,11 @@ use super::{
     remember, replayed, request_id, required, update_paths,
 };
 use crate::{
-    auth::{Access, PersonAccess, Principal, RequestContext, Scope, authorize, authorize_person, require_access},
+    auth::{Access, PersonAccess, Principal, RequestContext, Role, Scope, authorize, authorize_person, require_access},
     domain::{
         date::today,
         etag,
+        identity::{Identity, PersonalId, StaffCode},
         locality::Code,
         page,
         person::{
@@ -192,6 +194,18 @@ fn person_fields(v: &mut Violations, p: &pb::Person, path: &str) -> Option<Perso
     })
 }
 
+/// The identifiers of a person on the wire; empty strings are absent identifiers.
+fn identity_fields(v: &mut Violations, p: &pb::Person, path: &str) -> Identity {
+    fn optional(value: &str) -> Option<&str> {
+        Some(value).filter(|s| !s.trim().is_empty())
+    }
+    Identity {
+        personal_id: optional(&p.personal_id)
+            .and_then(|s| v.check(format!("{path}.personal_id"), PersonalId::parse(s))),
+        staff_code: optional(&p.staff_code).and_then(|s| v.check(format!("{path}.staff_code"), StaffCode::parse(s))),
+    }
+}
+
 fn placement_fields(v: &mut Violations, p: &pb::Placement, path: &str) -> Option<PlacementFields> {
     let at = |f: &str| format!("{path}.{f}");
     let unit_id = v.check(at("unit"), parse_id(&p.unit, "units"));
@@ -224,15 +238,20 @@ fn qualification_fields(v: &mut Violations, q: &pb::Qualification, path: &str) -
     })
 }
 
+/// A record with the identifiers of its person.
+type IdentifiedRecord = (NewRecord, Identity);
+
 /// Converts and checks a record without the database.
-fn record(v: &mut Violations, r: &pb::PersonRecord, path: &str, today: NaiveDate) -> Option<NewRecord> {
+fn record(v: &mut Violations, r: &pb::PersonRecord, path: &str, today: NaiveDate) -> Option<IdentifiedRecord> {
     let Some(p) = r.person.as_ref() else {
         v.add(format!("{path}.person"), "is required");
         return None;
     };
     let person = person_fields(v, p, &format!("{path}.person"));
+    let identity = identity_fields(v, p, &format!("{path}.person"));
     if let Some(person) = &person {
         v.extend(check_person(person, &format!("{path}.person"), today));
+        v.extend(identity.check(person.birth_date, person.gender, &format!("{path}.person")));
     }
     let mut placements = Vec::new();
     for (i, p) in r.placements.iter().enumerate() {
@@ -268,7 +287,7 @@ fn record(v: &mut Violations, r: &pb::PersonRecord, path: &str, today: NaiveDate
             evaluations.push((e.year, rating));
         }
     }
-    Some(NewRecord { person: person?, placements, qualifications, evaluations })
+    Some((NewRecord { person: person?, placements, qualifications, evaluations }, identity))
 }
 
 /// What the database knows that record checks need, read once for a whole batch.
@@ -384,7 +403,9 @@ fn discipline_to_pb(row: &people::DisciplineRow) -> pb::Discipline {
     }
 }
 
-fn person_to_pb(row: &PersonRow, placements: &[PlacementRow], as_of: NaiveDate) -> pb::Person {
+/// The wire form of a person; the identifiers only when `personal` (the caller holds
+/// the personal-data role), blank otherwise.
+fn person_to_pb(row: &PersonRow, placements: &[PlacementRow], as_of: NaiveDate, personal: bool) -> pb::Person {
     let p = &row.fields;
     let status = match status_on(p, as_of) {
         EmploymentState::NotYetEmployed => pb::EmploymentStatus::NotYetEmployed,
@@ -429,9 +450,20 @@ fn person_to_pb(row: &PersonRow, placements: &[PlacementRow], as_of: NaiveDate) 
             seconds: row.update_time.timestamp(),
             nanos: i32::try_from(row.update_time.timestamp_subsec_nanos()).unwrap_or_default(),
         }),
-        // Filled by the identity work of issue 10 (PersonService: identifiers).
-        personal_id: String::new(),
-        staff_code: String::new(),
+        personal_id: row
+            .identity
+            .personal_id
+            .as_ref()
+            .filter(|_| personal)
+            .map(|id| id.as_str().to_owned())
+            .unwrap_or_default(),
+        staff_code: row
+            .identity
+            .staff_code
+            .as_ref()
+            .filter(|_| personal)
+            .map(|code| code.as_str().to_owned())
+            .unwrap_or_default(),
     }
 }
 
@@ -499,7 +531,19 @@ fn parse_people_filter(filter: &str) -> Result<Vec<PeopleCondition>, String> {
                     "FALSE" => Ok(PeopleCondition::Leader(!equal)),
                     _ => Err(format!("`leader` is compared with true or false, not `{value}`")),
                 },
-                other => Err(format!("unknown field `{other}`; filterable fields are category, status and leader")),
+                "personal_id" | "staff_code" if !equal => {
+                    Err(format!("`{field}` is compared with `=` only: it matches one person exactly"))
+                }
+                "personal_id" => PersonalId::parse(&value)
+                    .map(PeopleCondition::PersonalId)
+                    .map_err(|e| format!("the personal_id `{value}` {e}")),
+                "staff_code" => StaffCode::parse(&value)
+                    .map(PeopleCondition::StaffCode)
+                    .map_err(|e| format!("the staff_code `{value}` {e}")),
+                other => Err(format!(
+                    "unknown field `{other}`; filterable fields are category, status, leader, personal_id and \
+                     staff_code"
+                )),
             }
         })
         .collect()
@@ -565,15 +609,25 @@ fn parse_people_order(order_by: &str) -> Result<(bool, bool), String> {
     }
 }
 
+/// Whether responses to the caller carry personal identifiers.
+fn sees_identifiers(principal: &Principal) -> bool {
+    principal.has_role(Role::PersonalDataReader)
+}
+
 fn personal_reader(principal: &Principal) -> Result<()> {
-    if principal.has_role(crate::auth::Role::PersonalDataReader) {
+    if sees_identifiers(principal) {
         Ok(())
     } else {
         Err(Error::PermissionDenied("reading personal data needs the personal_data_reader role".to_owned()))
     }
 }
 
-async fn records_of(db: &DatabaseConnection, ids: &[i64], as_of: NaiveDate) -> Result<Vec<pb::PersonRecord>> {
+async fn records_of(
+    db: &DatabaseConnection,
+    ids: &[i64],
+    as_of: NaiveDate,
+    personal: bool,
+) -> Result<Vec<pb::PersonRecord>> {
     let persons = people::load_people(db, ids).await?;
     let placements = people::by_person(&people::placements_of(db, ids).await?, |p| p.person_id);
     let qualifications = people::by_person(&people::qualifications_of(db, ids).await?, |q| q.person_id);
@@ -584,7 +638,7 @@ async fn records_of(db: &DatabaseConnection, ids: &[i64], as_of: NaiveDate) -> R
         .map(|person| {
             let ps = placements.get(&person.id).unwrap_or(&none);
             pb::PersonRecord {
-                person: Some(person_to_pb(person, ps, as_of)),
+                person: Some(person_to_pb(person, ps, as_of, personal)),
                 placements: ps.iter().map(placement_to_pb).collect(),
                 qualifications: qualifications
                     .get(&person.id)
@@ -599,39 +653,63 @@ async fn records_of(db: &DatabaseConnection, ids: &[i64], as_of: NaiveDate) -> R
         .collect())
 }
 
-async fn person_pb(db: &DatabaseConnection, row: &PersonRow, as_of: NaiveDate) -> Result<pb::Person> {
+async fn person_pb(db: &DatabaseConnection, row: &PersonRow, as_of: NaiveDate, personal: bool) -> Result<pb::Person> {
     let placements = people::placements_of(db, &[row.id]).await?;
-    Ok(person_to_pb(row, &placements, as_of))
+    Ok(person_to_pb(row, &placements, as_of, personal))
 }
 
-/// Writes validated records in one transaction and audits them.
-async fn write_records(
+/// ALREADY_EXISTS when another person than `except` carries one of `identity`'s
+/// identifiers, naming the field under `path` (never who carries it). Run inside the
+/// write transaction; the unique indexes back it against concurrent writers.
+async fn check_identity_free(
+    txn: &sea_orm::DatabaseTransaction,
+    identity: &Identity,
+    except: Option<i64>,
+    path: &str,
+) -> Result<()> {
+    if let Some(number) = &identity.personal_id {
+        let holder = people::ids_by_personal_id(txn, &BTreeSet::from([number.clone()])).await?;
+        if holder.get(number).is_some_and(|id| Some(*id) != except) {
+            return Err(Error::AlreadyExists(format!("{path}.personal_id: a person with this personal_id")));
+        }
+    }
+    if let Some(code) = &identity.staff_code {
+        let holder = people::ids_by_staff_key(txn, &BTreeSet::from([code.key()])).await?;
+        if holder.get(&code.key()).is_some_and(|id| Some(*id) != except) {
+            return Err(Error::AlreadyExists(format!(
+                "{path}.staff_code: a person with this staff_code (compared without regard to case)"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Writes a validated new person in one transaction and audits it.
+async fn write_person(
     db: &DatabaseConnection,
     ctx: &RequestContext,
-    method: &str,
-    records: &[NewRecord],
+    record: IdentifiedRecord,
     idem: Option<(&str, &str)>,
-) -> Result<Vec<i64>> {
+) -> Result<i64> {
     let txn = store::begin_write(db).await?;
-    let ids = people::insert_records(&txn, records).await?;
-    let resource = match ids.as_slice() {
-        [id] => person_name(*id),
-        _ => format!("people ({} imported)", ids.len()),
-    };
+    check_identity_free(&txn, &record.1, None, "record.person").await?;
+    let ids = people::insert_identified(&txn, &[(&record.0, &record.1)]).await?;
+    let id = ids.first().copied().ok_or_else(|| Error::internal("no person created"))?;
+    let resource = person_name(id);
     if let Some((request_id, fingerprint)) = idem {
-        audit::remember_request(&txn, method, request_id, fingerprint, &resource).await?;
+        audit::remember_request(&txn, "CreatePerson", request_id, fingerprint, &resource).await?;
     }
     audit::record(
         &txn,
         &ctx.principal.subject,
-        method,
+        "CreatePerson",
         &resource,
         idem.map(|(r, _)| r),
-        serde_json::json!({ "people": ids.len() }),
+        serde_json::json!({ "people": 1 }),
     )
     .await?;
     crate::store::commit(txn, ctx).await?;
-    Ok(ids)
+    Ok(id)
 }
 
 impl PersonApi {
@@ -749,7 +827,8 @@ impl PersonService for PersonApi {
         v.finish()?;
         let new = required(new, "record")?;
         require_access(&ctx.principal, Access::Write)?;
-        for placement in &new.placements {
+        let personal = sees_identifiers(&ctx.principal);
+        for placement in &new.0.placements {
             match store::scope::unit_locality(&self.db, placement.unit_id).await? {
                 Some(code) => authorize(&self.db, &ctx.principal, &code, Access::Write).await?,
                 None if matches!(ctx.principal.scope, Scope::Localities(_)) => {
@@ -769,26 +848,20 @@ impl PersonService for PersonApi {
             let id = parse_id(&resource, "people").map_err(Error::internal)?;
             let row = people::load_person(&self.db, id).await?.ok_or_else(|| Error::NotFound(resource.clone()))?;
             return Ok(Response::new(pb::CreatePersonResponse {
-                person: Some(person_pb(&self.db, &row, today()).await?),
+                person: Some(person_pb(&self.db, &row, today(), personal).await?),
             }));
         }
-        let units = new.placements.iter().map(|p| p.unit_id).collect();
+        let units = new.0.placements.iter().map(|p| p.unit_id).collect();
         let reference = Reference::load(&self.db, &ctx.principal, units).await?;
-        let violations = reference.check_record(&new, "record");
+        let violations = reference.check_record(&new.0, "record");
         if !violations.is_empty() {
             return Err(Error::InvalidArgument(violations).into());
         }
-        let ids = write_records(
-            &self.db,
-            &ctx,
-            "CreatePerson",
-            std::slice::from_ref(&new),
-            request_id.as_deref().map(|r| (r, fingerprint.as_str())),
-        )
-        .await?;
-        let id = ids.first().copied().ok_or_else(|| Error::internal("no person created"))?;
+        let id = write_person(&self.db, &ctx, new, request_id.as_deref().map(|r| (r, fingerprint.as_str()))).await?;
         let row = people::load_person(&self.db, id).await?.ok_or_else(|| Error::internal("created person vanished"))?;
-        Ok(Response::new(pb::CreatePersonResponse { person: Some(person_pb(&self.db, &row, today()).await?) }))
+        Ok(Response::new(pb::CreatePersonResponse {
+            person: Some(person_pb(&self.db, &row, today(), personal).await?),
+        }))
     }
 
     async fn get_person(
@@ -803,7 +876,8 @@ impl PersonService for PersonApi {
         v.finish()?;
         let row =
             person_for(&self.db, &ctx.principal, required(id, "name")?, as_of, PersonAccess::ReadPersonal).await?;
-        Ok(Response::new(pb::GetPersonResponse { person: Some(person_pb(&self.db, &row, as_of).await?) }))
+        let personal = sees_identifiers(&ctx.principal);
+        Ok(Response::new(pb::GetPersonResponse { person: Some(person_pb(&self.db, &row, as_of, personal).await?) }))
     }
 
     async fn search_people(
@@ -842,8 +916,11 @@ impl PersonService for PersonApi {
         let persons = people::load_people(&self.db, &ids).await?;
         let placements = people::by_person(&people::placements_of(&self.db, &ids).await?, |p| p.person_id);
         let none = Vec::new();
-        let people_pb: Vec<pb::Person> =
-            persons.iter().map(|p| person_to_pb(p, placements.get(&p.id).unwrap_or(&none), spec.query.as_of)).collect();
+        let personal = sees_identifiers(&ctx.principal);
+        let people_pb: Vec<pb::Person> = persons
+            .iter()
+            .map(|p| person_to_pb(p, placements.get(&p.id).unwrap_or(&none), spec.query.as_of, personal))
+            .collect();
         let next_page_token = match found.next_after {
             Some((id, Some(name))) => page::encode(&spec.fingerprint, vec![id.to_string(), name]),
             Some((id, None)) => page::encode(&spec.fingerprint, vec![id.to_string()]),
@@ -873,6 +950,8 @@ impl PersonService for PersonApi {
                 "employed_from",
                 "employed_until",
                 "end_reason",
+                "personal_id",
+                "staff_code",
             ],
         );
         v.finish()?;
@@ -880,8 +959,9 @@ impl PersonService for PersonApi {
             person_for(&self.db, &ctx.principal, required(id, "person.name")?, today(), PersonAccess::Write).await?;
         check_etag(&given.etag, row.revision, &person_name(row.id))?;
         let revision = Some(row.revision);
+        let personal = sees_identifiers(&ctx.principal);
         // Start from the stored person and take the masked fields from the request.
-        let mut wire = person_to_pb(&row, &[], today());
+        let mut wire = person_to_pb(&row, &[], today(), true);
         for path in &paths {
             match path.as_str() {
                 "full_name" => wire.full_name = given.full_name.clone(),
@@ -892,13 +972,26 @@ impl PersonService for PersonApi {
                 "employed_from" => wire.employed_from = given.employed_from,
                 "employed_until" => wire.employed_until = given.employed_until,
                 "end_reason" => wire.end_reason = given.end_reason,
+                "personal_id" => wire.personal_id = given.personal_id.clone(),
+                "staff_code" => wire.staff_code = given.staff_code.clone(),
                 _ => {}
             }
         }
         let mut v = Violations::new();
         let fields = person_fields(&mut v, &wire, "person");
+        let identity = identity_fields(&mut v, &wire, "person");
         if let Some(fields) = &fields {
             v.extend(check_person(fields, "person", today()));
+            let disagreements = identity.check(fields.birth_date, fields.gender, "person");
+            if personal || paths.iter().any(|p| p == "personal_id") || disagreements.is_empty() {
+                v.extend(disagreements);
+            } else {
+                // The stored number is personal data: say that it disagrees, not how.
+                v.add(
+                    "person.personal_id",
+                    "the recorded personal_id does not agree with the new birth_date or gender",
+                );
+            }
             for placement in people::placements_of(&self.db, &[row.id]).await? {
                 if !check_placement(&placement.fields, fields, "p").is_empty() {
                     v.add(
@@ -911,15 +1004,20 @@ impl PersonService for PersonApi {
         v.finish()?;
         let fields = required(fields, "person")?;
         let name = person_name(row.id);
+        let mut columns = people::person_columns(&fields);
+        columns.extend(people::identity_columns(&identity));
         write_txn!(&self.db, ctx, "UpdatePerson", name, |txn| {
-            if !people::update_row(&txn, "people", &[("id", row.id.into())], revision, people::person_columns(&fields))
-                .await?
-            {
+            if identity != row.identity {
+                check_identity_free(&txn, &identity, Some(row.id), "person").await?;
+            }
+            if !people::update_row(&txn, "people", &[("id", row.id.into())], revision, columns).await? {
                 return Err(Error::Aborted(format!("{name} changed concurrently; read it again")).into());
             }
         });
         let updated = people::load_person(&self.db, row.id).await?.ok_or_else(|| Error::NotFound(name))?;
-        Ok(Response::new(pb::UpdatePersonResponse { person: Some(person_pb(&self.db, &updated, today()).await?) }))
+        Ok(Response::new(pb::UpdatePersonResponse {
+            person: Some(person_pb(&self.db, &updated, today(), personal).await?),
+        }))
     }
 
     async fn delete_person(
@@ -948,86 +1046,55 @@ impl PersonService for PersonApi {
         request: Request<Streaming<pb::ImportPeopleRequest>>,
     ) -> Result<Response<pb::ImportPeopleResponse>, Status> {
         let ctx = RequestContext::of(&request)?;
-        require_access(&ctx.principal, Access::Write)?;
-        let mut stream = request.into_inner();
-        let day = today();
-        let mut records: Vec<Option<NewRecord>> = Vec::new();
-        let mut rejected: BTreeMap<usize, Vec<Violation>> = BTreeMap::new();
-        while let Some(message) = stream.next().await {
-            let message = message?;
-            let index = records.len();
-            if index >= MAX_IMPORT_RECORDS {
-                return Err(Status::resource_exhausted(format!(
-                    "an import carries at most {MAX_IMPORT_RECORDS} records; split it"
-                )));
-            }
-            let mut v = Violations::new();
-            let new = match &message.record {
-                Some(r) => record(&mut v, r, "record", day),
-                None => {
-                    v.add("record", "is required");
-                    None
-                }
-            };
-            if let Err(Error::InvalidArgument(violations)) = v.finish() {
-                rejected.insert(index, violations);
-            }
-            records.push(new);
-        }
-        let unit_ids = records.iter().flatten().flat_map(|r| r.placements.iter().map(|p| p.unit_id)).collect();
-        let reference = Reference::load(&self.db, &ctx.principal, unit_ids).await?;
-        for (index, record) in records.iter().enumerate() {
-            if let Some(record) = record {
-                let violations = reference.check_record(record, "record");
-                if !violations.is_empty() {
-                    rejected.entry(index).or_default().extend(violations);
-                }
-            }
-        }
-        let received_count = i32::try_from(records.len()).unwrap_or(i32::MAX);
-        if !rejected.is_empty() || records.is_empty() {
-            return Ok(Response::new(pb::ImportPeopleResponse {
-                received_count,
-                imported_count: 0,
-                rejected: rejected
-                    .into_iter()
-                    .map(|(index, violations)| pb::RejectedRecord {
-                        index: i32::try_from(index).unwrap_or(i32::MAX),
-                        violations: violations
-                            .into_iter()
-                            .map(|v| pb::RecordViolation {
-                                field: v.field.strip_prefix("record.").unwrap_or(&v.field).to_owned(),
-                                description: v.description,
-                            })
-                            .collect(),
-                    })
-                    .collect(),
-                people: Vec::new(),
-                created_count: 0,
-                updated_count: 0,
-                unchanged_count: 0,
-            }));
-        }
-        let valid: Vec<NewRecord> = records.into_iter().flatten().collect();
-        let ids = write_records(&self.db, &ctx, "ImportPeople", &valid, None).await?;
-        tracing::info!(people = ids.len(), "imported people");
-        Ok(Response::new(pb::ImportPeopleResponse {
-            received_count,
-            imported_count: i32::try_from(ids.len()).unwrap_or(i32::MAX),
-            rejected: Vec::new(),
-            created_count: i32::try_from(ids.len()).unwrap_or(i32::MAX),
-            updated_count: 0,
-            unchanged_count: 0,
-            people: ids.into_iter().map(person_name).collect(),
-        }))
+        Ok(Response::new(import::import_people(&self.db, &ctx, request.into_inner()).await?))
     }
 
     async fn lookup_person(
         &self,
         request: Request<pb::LookupPersonRequest>,
     ) -> Result<Response<pb::LookupPersonResponse>, Status> {
-        let _ctx = RequestContext::of(&request)?;
-        Err(Status::unimplemented("PersonService.LookupPerson is not available yet"))
+        use pb::lookup_person_request::Identifier;
+        let ctx = RequestContext::of(&request)?;
+        let req = request.into_inner();
+        let mut v = Violations::new();
+        let as_of = v.check("as_of", convert::optional_date(req.as_of.as_ref())).flatten().unwrap_or_else(today);
+        let (identity, what) = match &req.identifier {
+            Some(Identifier::PersonalId(number)) => (
+                Identity { personal_id: v.check("personal_id", PersonalId::parse(number)), staff_code: None },
+                "personal_id",
+            ),
+            Some(Identifier::StaffCode(code)) => (
+                Identity { personal_id: None, staff_code: v.check("staff_code", StaffCode::parse(code)) },
+                "staff_code",
+            ),
+            None => {
+                v.add("identifier", "is required: set personal_id or staff_code");
+                (Identity::NONE, "identifier")
+            }
+        };
+        v.finish()?;
+        personal_reader(&ctx.principal)?;
+        // A scoped caller gets the same answer for a person outside its scope and for
+        // nobody, so that it cannot probe numbers it may not see.
+        let hidden = || {
+            Error::PermissionDenied(format!(
+                "nobody carries this {what} in the caller's locality scope on {as_of} (the person may be elsewhere \
+                 or not recorded)"
+            ))
+        };
+        let scoped = matches!(ctx.principal.scope, Scope::Localities(_));
+        let id = match people::id_by_identifier(&self.db, &identity).await? {
+            Some(id) => id,
+            None if scoped => return Err(hidden().into()),
+            None => return Err(Error::NotFound(format!("a person with this {what}")).into()),
+        };
+        let row = match person_for(&self.db, &ctx.principal, id, as_of, PersonAccess::ReadPersonal).await {
+            Ok(row) => row,
+            Err(Error::PermissionDenied(_) | Error::NotFound(_)) if scoped => return Err(hidden().into()),
+            Err(e) => return Err(e.into()),
+        };
+        let personal = sees_identifiers(&ctx.principal);
+        Ok(Response::new(pb::LookupPersonResponse { person: Some(person_pb(&self.db, &row, as_of, personal).await?) }))
     }
 
     type ExportPeopleStream = tokio_stream::wrappers::ReceiverStream<Result<pb::ExportPeopleResponse, Status>>;
@@ -1045,6 +1112,7 @@ impl PersonService for PersonApi {
         if let Some(locality) = &spec.query.locality {
             authorize(&self.db, &ctx.principal, locality, Access::Read).await?;
         }
+        let personal = sees_identifiers(&ctx.principal);
         let (tx, rx) = tokio::sync::mpsc::channel(64);
         let db = self.db.clone();
         let mut query = spec.query;
@@ -1058,7 +1126,7 @@ impl PersonService for PersonApi {
                         return;
                     }
                 };
-                match records_of(&db, &batch.ids, query.as_of).await {
+                match records_of(&db, &batch.ids, query.as_of, personal).await {
                     Ok(records) => {
                         for record in records {
                             if tx.send(Ok(pb::ExportPeopleResponse { record: Some(record) })).await.is_err() {

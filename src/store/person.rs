@@ -9,11 +9,13 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, QueryResult, Valu
 use super::{insert_rows, placeholders, scope::scope_codes_cte, stmt};
 use crate::{
     domain::{
+        identity::{Identity, PersonalId, StaffCode},
         locality::Code,
         person::{
             Category, EmploymentEnd, Gender, PersonFields, PlacementFields, QualificationFields, Rating, Sanction,
         },
         text::fold,
+        upsert::Changes,
     },
     error::{Error, Result},
 };
@@ -38,6 +40,8 @@ pub struct PersonRow {
     pub id: i64,
     /// Fields.
     pub fields: PersonFields,
+    /// Identifiers (personal data).
+    pub identity: Identity,
     /// Revision (etag).
     pub revision: i64,
     /// Created.
@@ -124,10 +128,15 @@ fn id_values(ids: &[i64]) -> Vec<Value> {
 }
 
 async fn rows_for_ids(conn: &impl ConnectionTrait, sql: &str, ids: &[i64]) -> Result<Vec<QueryResult>> {
+    rows_for_values(conn, sql, &id_values(ids)).await
+}
+
+/// Runs `sql` once per chunk of `values`, each chunk's placeholders replacing `{ids}`.
+async fn rows_for_values(conn: &impl ConnectionTrait, sql: &str, values: &[Value]) -> Result<Vec<QueryResult>> {
     let mut rows = Vec::new();
-    for chunk in ids.chunks(READ_CHUNK) {
+    for chunk in values.chunks(READ_CHUNK) {
         let sql = sql.replace("{ids}", &placeholders(chunk.len()));
-        rows.extend(conn.query_all_raw(stmt(conn.get_database_backend(), &sql, id_values(chunk))).await?);
+        rows.extend(conn.query_all_raw(stmt(conn.get_database_backend(), &sql, chunk.to_vec())).await?);
     }
     Ok(rows)
 }
@@ -148,21 +157,34 @@ fn person_of(row: &QueryResult) -> Result<PersonRow> {
                 .map(|r| EmploymentEnd::from_db(&r).ok_or_else(|| corrupt("end_reason", &r)))
                 .transpose()?,
         },
+        identity: identity_of(row)?,
         revision: row.try_get("", "revision")?,
         create_time: row.try_get("", "create_time")?,
         update_time: row.try_get("", "update_time")?,
     })
 }
 
+fn identity_of(row: &QueryResult) -> Result<Identity> {
+    Ok(Identity {
+        personal_id: row
+            .try_get::<Option<String>>("", "personal_id")?
+            .map(PersonalId::from_db)
+            .transpose()
+            .map_err(Error::internal)?,
+        staff_code: row
+            .try_get::<Option<String>>("", "staff_code")?
+            .map(StaffCode::from_db)
+            .transpose()
+            .map_err(Error::internal)?,
+    })
+}
+
+const PERSON_COLUMNS: &str = "id, full_name, birth_date, gender, ethnicity, category, employed_from, employed_until, \
+    end_reason, personal_id, staff_code, revision, create_time, update_time";
+
 /// The people with these ids, in the order given; unknown ids are left out.
 pub async fn load_people(conn: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<PersonRow>> {
-    let rows = rows_for_ids(
-        conn,
-        "SELECT id, full_name, birth_date, gender, ethnicity, category, employed_from, employed_until, end_reason, \
-         revision, create_time, update_time FROM people WHERE id IN ({ids})",
-        ids,
-    )
-    .await?;
+    let rows = rows_for_ids(conn, &format!("SELECT {PERSON_COLUMNS} FROM people WHERE id IN ({{ids}})"), ids).await?;
     let mut by_id: HashMap<i64, PersonRow> = HashMap::with_capacity(rows.len());
     for row in &rows {
         let person = person_of(row)?;
@@ -395,7 +417,7 @@ pub async fn allocate_ids(txn: &DatabaseTransaction, table: &str, n: usize) -> R
     }
 }
 
-fn person_values(id: i64, p: &PersonFields, now: DateTime<Utc>) -> Vec<Value> {
+fn person_values(id: i64, p: &PersonFields, identity: &Identity, now: DateTime<Utc>) -> Vec<Value> {
     vec![
         id.into(),
         p.full_name.as_str().into(),
@@ -407,6 +429,9 @@ fn person_values(id: i64, p: &PersonFields, now: DateTime<Utc>) -> Vec<Value> {
         p.employed_from.into(),
         p.employed_until.into(),
         p.end_reason.map(|r| r.as_str().to_owned()).into(),
+        identity.personal_id.as_ref().map(|i| i.as_str().to_owned()).into(),
+        identity.staff_code.as_ref().map(|c| c.as_str().to_owned()).into(),
+        identity.staff_code.as_ref().map(StaffCode::key).into(),
         1i64.into(),
         now.into(),
         now.into(),
@@ -442,28 +467,47 @@ fn qualification_values(id: i64, person_id: i64, q: &QualificationFields) -> Vec
 }
 
 const PEOPLE_INSERT: &str = "people (id, full_name, name_folded, birth_date, gender, ethnicity, category, \
-    employed_from, employed_until, end_reason, revision, create_time, update_time)";
+    employed_from, employed_until, end_reason, personal_id, staff_code, staff_code_key, revision, create_time, \
+    update_time)";
+const PEOPLE_WIDTH: usize = 16;
 const PLACEMENTS_INSERT: &str = "placements (id, person_id, unit_id, post_title, post_title_folded, is_leader, \
     is_key_post, valid_from, valid_until, revision)";
 const QUALIFICATIONS_INSERT: &str =
     "qualifications (id, person_id, scale_code, level_code, field_of_study, institution, awarded_on, revision)";
 const EVALUATIONS_INSERT: &str = "evaluations (person_id, year, rating, revision)";
 
-/// Inserts people with their records in batches; returns the new person ids in order.
+/// Inserts people without identifiers with their records in batches; returns the new
+/// person ids in order.
 pub async fn insert_records(txn: &DatabaseTransaction, records: &[NewRecord]) -> Result<Vec<i64>> {
+    insert_people(txn, records.iter().map(|r| (r, &Identity::NONE)), records.len()).await
+}
+
+/// Inserts people with their identifiers and records in batches; returns the new
+/// person ids in order. A taken identifier fails the statement (unique indexes):
+/// ALREADY_EXISTS naming the identifier.
+pub async fn insert_identified(txn: &DatabaseTransaction, records: &[(&NewRecord, &Identity)]) -> Result<Vec<i64>> {
+    insert_people(txn, records.iter().copied(), records.len()).await
+}
+
+async fn insert_people<'a>(
+    txn: &DatabaseTransaction,
+    records: impl Iterator<Item = (&'a NewRecord, &'a Identity)> + Clone,
+    count: usize,
+) -> Result<Vec<i64>> {
     let now = Utc::now();
-    let person_ids = allocate_ids(txn, "people", records.len()).await?;
-    let placement_ids = allocate_ids(txn, "placements", records.iter().map(|r| r.placements.len()).sum()).await?;
+    let people_count = count;
+    let person_ids = allocate_ids(txn, "people", people_count).await?;
+    let placement_ids = allocate_ids(txn, "placements", records.clone().map(|(r, _)| r.placements.len()).sum()).await?;
     let qualification_ids =
-        allocate_ids(txn, "qualifications", records.iter().map(|r| r.qualifications.len()).sum()).await?;
-    let mut people = Vec::with_capacity(records.len());
+        allocate_ids(txn, "qualifications", records.clone().map(|(r, _)| r.qualifications.len()).sum()).await?;
+    let mut people = Vec::with_capacity(people_count);
     let mut placements = Vec::with_capacity(placement_ids.len());
     let mut qualifications = Vec::with_capacity(qualification_ids.len());
     let mut evaluations = Vec::new();
     let mut next_placement = placement_ids.iter();
     let mut next_qualification = qualification_ids.iter();
-    for (record, person_id) in records.iter().zip(&person_ids) {
-        people.push(person_values(*person_id, &record.person, now));
+    for ((record, identity), person_id) in records.zip(&person_ids) {
+        people.push(person_values(*person_id, &record.person, identity, now));
         for (placement, id) in record.placements.iter().zip(next_placement.by_ref()) {
             placements.push(placement_values(*id, *person_id, placement));
         }
@@ -474,7 +518,7 @@ pub async fn insert_records(txn: &DatabaseTransaction, records: &[NewRecord]) ->
             evaluations.push(vec![(*person_id).into(), (*year).into(), rating.as_str().into(), 1i64.into()]);
         }
     }
-    insert_rows(txn, PEOPLE_INSERT, 13, people).await?;
+    insert_rows(txn, PEOPLE_INSERT, PEOPLE_WIDTH, people).await?;
     insert_rows(txn, PLACEMENTS_INSERT, 10, placements).await?;
     insert_rows(txn, QUALIFICATIONS_INSERT, 8, qualifications).await?;
     insert_rows(txn, EVALUATIONS_INSERT, 4, evaluations).await?;
@@ -590,6 +634,15 @@ pub fn person_columns(p: &PersonFields) -> Vec<(&'static str, Value)> {
     ]
 }
 
+/// The identifier columns of a person.
+pub fn identity_columns(identity: &Identity) -> Vec<(&'static str, Value)> {
+    vec![
+        ("personal_id", identity.personal_id.as_ref().map(|i| i.as_str().to_owned()).into()),
+        ("staff_code", identity.staff_code.as_ref().map(|c| c.as_str().to_owned()).into()),
+        ("staff_code_key", identity.staff_code.as_ref().map(StaffCode::key).into()),
+    ]
+}
+
 /// The placement columns an update may set.
 pub fn placement_columns(p: &PlacementFields) -> Vec<(&'static str, Value)> {
     vec![
@@ -634,6 +687,10 @@ pub enum PeopleCondition {
     Status(bool, StatusFilter),
     /// `leader = true|false`: the placement on the date is a leader post.
     Leader(bool),
+    /// `personal_id = "…"`: the person carries this number.
+    PersonalId(PersonalId),
+    /// `staff_code = "…"`: the person carries this staff code (compared by its key).
+    StaffCode(StaffCode),
 }
 
 /// What a people search selects and how it pages.
@@ -714,6 +771,14 @@ pub async fn search(conn: &impl ConnectionTrait, query: &PeopleQuery) -> Result<
                 sql.push_str(" AND pl.is_leader = ?");
                 values.push((*leader).into());
             }
+            PeopleCondition::PersonalId(number) => {
+                sql.push_str(" AND p.personal_id = ?");
+                values.push(number.as_str().into());
+            }
+            PeopleCondition::StaffCode(code) => {
+                sql.push_str(" AND p.staff_code_key = ?");
+                values.push(code.key().into());
+            }
             PeopleCondition::Status(equal, status) => {
                 let (clause, extra): (&str, Vec<Value>) = match status {
                     StatusFilter::NotYetEmployed => ("p.employed_from > ?", vec![query.as_of.into()]),
@@ -792,4 +857,104 @@ pub fn by_person<T: Clone>(rows: &[T], person_of: impl Fn(&T) -> i64) -> BTreeMa
         map.entry(person_of(row)).or_default().push(row.clone());
     }
     map
+}
+
+/// The people who carry these personal identification numbers: number → person id.
+/// One query per chunk of numbers, on the unique index.
+pub async fn ids_by_personal_id(
+    conn: &impl ConnectionTrait,
+    numbers: &BTreeSet<PersonalId>,
+) -> Result<HashMap<PersonalId, i64>> {
+    let values: Vec<Value> = numbers.iter().map(|n| Value::from(n.as_str())).collect();
+    let rows =
+        rows_for_values(conn, "SELECT id, personal_id FROM people WHERE personal_id IN ({ids})", &values).await?;
+    let mut found = HashMap::with_capacity(rows.len());
+    for row in &rows {
+        let number = PersonalId::from_db(row.try_get("", "personal_id")?).map_err(Error::internal)?;
+        found.insert(number, row.try_get::<i64>("", "id")?);
+    }
+    Ok(found)
+}
+
+/// The people who carry these staff codes, by key (upper case): key → person id.
+pub async fn ids_by_staff_key(conn: &impl ConnectionTrait, keys: &BTreeSet<String>) -> Result<HashMap<String, i64>> {
+    let values: Vec<Value> = keys.iter().map(|k| Value::from(k.as_str())).collect();
+    let rows =
+        rows_for_values(conn, "SELECT id, staff_code_key FROM people WHERE staff_code_key IN ({ids})", &values).await?;
+    rows.iter().map(|row| Ok((row.try_get::<String>("", "staff_code_key")?, row.try_get::<i64>("", "id")?))).collect()
+}
+
+/// The person who carries an identifier, if anybody does.
+pub async fn id_by_identifier(conn: &impl ConnectionTrait, identity: &Identity) -> Result<Option<i64>> {
+    if let Some(number) = &identity.personal_id {
+        return Ok(ids_by_personal_id(conn, &BTreeSet::from([number.clone()])).await?.get(number).copied());
+    }
+    if let Some(code) = &identity.staff_code {
+        return Ok(ids_by_staff_key(conn, &BTreeSet::from([code.key()])).await?.get(&code.key()).copied());
+    }
+    Ok(None)
+}
+
+/// What an upsert writes for one person already recorded.
+#[derive(Debug, Clone, Copy)]
+pub struct PersonChanges<'a> {
+    /// The person.
+    pub person_id: i64,
+    /// The person's revision when read.
+    pub revision: i64,
+    /// The changes.
+    pub changes: &'a Changes,
+}
+
+/// Writes the changes of an upsert: single-row updates guarded by the revisions read
+/// (ABORTED when a row changed since), multi-row inserts for the rows added.
+pub async fn apply_changes(txn: &DatabaseTransaction, people: &[PersonChanges<'_>]) -> Result<()> {
+    let conflict = |what: String| Error::Aborted(format!("{what} changed during the import; import again"));
+    let mut placements = Vec::new();
+    let mut qualifications = Vec::new();
+    let mut evaluations = Vec::new();
+    for p in people {
+        let c = p.changes;
+        if let Some((fields, identity)) = &c.person {
+            let mut columns = person_columns(fields);
+            columns.extend(identity_columns(identity));
+            if !update_row(txn, "people", &[("id", p.person_id.into())], Some(p.revision), columns).await? {
+                return Err(conflict(format!("people/{}", p.person_id)));
+            }
+        }
+        for (id, revision, fields) in &c.placements_updated {
+            if !update_row(txn, "placements", &[("id", (*id).into())], Some(*revision), placement_columns(fields))
+                .await?
+            {
+                return Err(conflict(format!("people/{}/placements/{id}", p.person_id)));
+            }
+        }
+        for (id, revision, fields) in &c.qualifications_updated {
+            let columns = qualification_columns(fields);
+            if !update_row(txn, "qualifications", &[("id", (*id).into())], Some(*revision), columns).await? {
+                return Err(conflict(format!("people/{}/qualifications/{id}", p.person_id)));
+            }
+        }
+        for (year, revision, rating) in &c.evaluations_updated {
+            let key = [("person_id", Value::from(p.person_id)), ("year", Value::from(*year))];
+            if !update_row(txn, "evaluations", &key, Some(*revision), vec![("rating", rating.as_str().into())]).await? {
+                return Err(conflict(format!("people/{}/evaluations/{year}", p.person_id)));
+            }
+        }
+        placements.extend(c.placements_added.iter().map(|f| (p.person_id, f)));
+        qualifications.extend(c.qualifications_added.iter().map(|f| (p.person_id, f)));
+        evaluations.extend(
+            c.evaluations_added
+                .iter()
+                .map(|(year, rating)| vec![p.person_id.into(), (*year).into(), rating.as_str().into(), 1i64.into()]),
+        );
+    }
+    let ids = allocate_ids(txn, "placements", placements.len()).await?;
+    let rows = placements.iter().zip(ids).map(|((person, f), id)| placement_values(id, *person, f)).collect();
+    insert_rows(txn, PLACEMENTS_INSERT, 10, rows).await?;
+    let ids = allocate_ids(txn, "qualifications", qualifications.len()).await?;
+    let rows = qualifications.iter().zip(ids).map(|((person, f), id)| qualification_values(id, *person, f)).collect();
+    insert_rows(txn, QUALIFICATIONS_INSERT, 8, rows).await?;
+    insert_rows(txn, EVALUATIONS_INSERT, 4, evaluations).await?;
+    Ok(())
 }

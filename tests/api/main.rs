@@ -9,6 +9,7 @@ mod deadline;
 mod enrollments;
 mod facts;
 mod helpers;
+mod identity;
 mod localities;
 mod people;
 mod platform;
