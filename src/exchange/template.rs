@@ -118,7 +118,7 @@ fn columns(spec: &TemplateSpec) -> Vec<TemplateColumn> {
     .into_iter()
     .filter_map(|f| fixed_column(f, spec))
     .collect();
-    for scale in &spec.scales {
+    for scale in ordered_scales(&spec.scales) {
         let levels: Vec<String> = scale.levels.iter().map(|l| l.display_name.clone()).collect();
         columns.push(TemplateColumn {
             header: scale.display_name.clone(),
@@ -141,6 +141,20 @@ fn columns(spec: &TemplateSpec) -> Vec<TemplateColumn> {
         });
     }
     columns
+}
+
+/// The order offices list the seeded scales in; other scales follow in the
+/// server's order.
+const SCALE_ORDER: &[&str] = &["professional", "political_theory", "state_management", "it", "foreign_language"];
+
+/// The scales in the order offices list them.
+fn ordered_scales(scales: &[pb::Scale]) -> Vec<&pb::Scale> {
+    let mut ordered: Vec<&pb::Scale> = scales.iter().collect();
+    ordered.sort_by_key(|s| {
+        let id = s.name.strip_prefix("scales/").unwrap_or(&s.name);
+        SCALE_ORDER.iter().position(|known| *known == id).unwrap_or(SCALE_ORDER.len())
+    });
+    ordered
 }
 
 /// A sheet-qualified absolute range for a list: `='Danh mục'!$A$2:$A$4`.
