@@ -187,29 +187,17 @@ fn print_outcome(outcome: &ImportOutcome) {
         }
         return;
     }
-    let counts = |verb: (&str, &str, &str)| {
-        format!(
-            "{} {}, {} {}, {} {}",
-            verb.0,
-            grouped(outcome.created),
-            verb.1,
-            grouped(outcome.updated),
-            grouped(outcome.unchanged),
-            verb.2
-        )
-    };
+    let counts = format!(
+        "created {}, updated {}, unchanged {}",
+        grouped(outcome.created),
+        grouped(outcome.updated),
+        grouped(outcome.unchanged)
+    );
+    let rows = grouped(outcome.rows as u64);
     if outcome.dry_run {
-        println!(
-            "dry run: {} rows checked; {} ({time}); nothing was written",
-            grouped(outcome.rows as u64),
-            counts(("would create", "update", "unchanged"))
-        );
+        println!("dry run, nothing written: {rows} rows checked; importing them would give {counts} ({time})");
     } else {
-        println!(
-            "imported {} rows: {} ({time})",
-            grouped(outcome.rows as u64),
-            counts(("created", "updated", "unchanged"))
-        );
+        println!("imported {rows} rows: {counts} ({time})");
     }
 }
 
@@ -255,6 +243,14 @@ fn server_problems(
 /// import as a whole (an unreadable file, an unreachable server, a refused call).
 pub async fn import_people(args: &ImportPeopleArgs, progress: &Progress) -> anyhow::Result<ImportOutcome> {
     let started = Instant::now();
+    // Said before the file is read: the server would refuse only after every record.
+    if let Some(claims) = reference::token_claims(args.client.token.as_deref())?
+        && !claims.roles.iter().any(|r| r == "personal_data_reader" || r == "admin")
+    {
+        anyhow::bail!(
+            "the token lacks the personal_data_reader role: an import matches people by their personal identification number, which is personal data (mint a token with --role editor --role personal_data_reader)"
+        );
+    }
     let day = today();
     let reading = progress.stage("reading", 0, if is_csv(&args.file) { "bytes" } else { "rows" });
     let grid = {
@@ -278,8 +274,10 @@ pub async fn import_people(args: &ImportPeopleArgs, progress: &Progress) -> anyh
     lookup.finish();
     let reference = Reference::new(&scales, &units, &localities);
     let options = Options { allow_missing_id: args.allow_missing_id, awarded_on: args.awarded_on };
+    let checking = progress.spinner("checking rows");
     let parsed = people_sheet::parse_people(&grid, &reference, &options)
         .with_context(|| format!("reading {}", args.file.display()))?;
+    checking.finish();
     let ignored_columns = parsed.layout.ignored.iter().map(|(_, h)| h.clone()).collect();
     if parsed.rows == 0 {
         anyhow::bail!(

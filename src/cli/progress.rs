@@ -12,7 +12,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 /// How progress is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,11 +59,16 @@ impl Progress {
             let template = if unit == "bytes" {
                 "{msg:<9} [{bar:32}] {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} ETA {eta}"
             } else {
-                "{msg:<9} [{bar:32}] {human_pos}/{human_len} {per_sec} ETA {eta}"
+                "{msg:<9} [{bar:32}] {human_pos}/{human_len} {rate} ETA {eta}"
             };
             bar.set_style(
                 ProgressStyle::with_template(template)
                     .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .with_key("rate", |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                        // Whole items per second, grouped: "12,345/s".
+                        #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "a rate")]
+                        let _ = write!(w, "{}/s", grouped(state.per_sec().round() as u64));
+                    })
                     .progress_chars("=> "),
             );
             bar.set_message(label.to_owned());
@@ -170,7 +175,9 @@ impl Stage {
 
     fn maybe_line(&self, done: u64, total: u64) {
         let inner = &self.inner;
-        if inner.mode != ProgressMode::Lines || total == 0 {
+        // Small work gets its closing line only.
+        let small = if inner.unit == "bytes" { total < 1 << 20 } else { total < 1000 };
+        if inner.mode != ProgressMode::Lines || small {
             return;
         }
         let decile = (done.min(total) * 10) / total;

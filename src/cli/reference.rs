@@ -18,26 +18,33 @@ use crate::grpc::{
 /// The largest page the list RPCs return.
 const PAGE: i32 = 1000;
 
-/// The locality codes whose subtrees a token's caller may act on: the `localities`
-/// claim, read without checking the signature (the server checks it; the client
-/// only needs to know where to look). `None` for the whole country: no token (a
-/// server in development mode) or `*`.
-pub fn token_scope(token: Option<&str>) -> anyhow::Result<Option<Vec<String>>> {
+/// What a client needs to know of its own token: where it may act and its roles.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct TokenClaims {
+    /// Locality codes whose subtrees the caller may act on; `*` is the whole country.
+    #[serde(default)]
+    pub localities: Vec<String>,
+    /// Role names.
+    #[serde(default)]
+    pub roles: Vec<String>,
+}
+
+/// The claims of a token, read without checking the signature (the server checks
+/// it; the client only needs to know where to look). `None` without a token (a
+/// server in development mode, where every caller is a national admin).
+pub fn token_claims(token: Option<&str>) -> anyhow::Result<Option<TokenClaims>> {
     let Some(token) = token.map(str::trim).filter(|t| !t.is_empty()) else { return Ok(None) };
     let payload = token.split('.').nth(1).context("the token is not a JWT (header.payload.signature)")?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload.trim_end_matches('='))
         .context("the token's payload is not base64url")?;
-    #[derive(serde::Deserialize)]
-    struct Claims {
-        #[serde(default)]
-        localities: Vec<String>,
-    }
-    let claims: Claims = serde_json::from_slice(&bytes).context("the token's payload is not JSON claims")?;
-    if claims.localities.iter().any(|l| l == "*") {
-        return Ok(None);
-    }
-    Ok(Some(claims.localities))
+    Ok(Some(serde_json::from_slice(&bytes).context("the token's payload is not JSON claims")?))
+}
+
+/// The locality codes whose subtrees a token's caller may act on: the `localities`
+/// claim. `None` for the whole country: no token, or `*`.
+pub fn token_scope(token: Option<&str>) -> anyhow::Result<Option<Vec<String>>> {
+    Ok(token_claims(token)?.filter(|c| !c.localities.iter().any(|l| l == "*")).map(|c| c.localities))
 }
 
 /// The localities whose subtrees hold the units a sheet may name: `explicit` if

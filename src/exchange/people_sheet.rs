@@ -16,6 +16,7 @@
 use std::{
     cell::RefCell,
     collections::{HashMap, HashSet},
+    sync::LazyLock,
 };
 
 use chrono::{Days, NaiveDate};
@@ -236,6 +237,18 @@ pub fn header_key(header: &str) -> String {
 /// A value folded for matching: case, diacritics and extra spaces ignored, `_` and
 /// `-` read as spaces ("CIVIL_SERVANT" → "civil servant").
 fn value_key(value: &str) -> String {
+    if value.is_ascii() {
+        // Most cells of a large sheet (numbers, codes, abbreviations) need no
+        // Unicode decomposition: lower case and collapse the spaces only.
+        let mut key = String::with_capacity(value.len());
+        for word in value.split(|c: char| c.is_ascii_whitespace() || c == '_' || c == '-').filter(|w| !w.is_empty()) {
+            if !key.is_empty() {
+                key.push(' ');
+            }
+            key.extend(word.chars().map(|c| c.to_ascii_lowercase()));
+        }
+        return key;
+    }
     fold(&value.replace(['_', '-'], " "))
 }
 
@@ -748,6 +761,7 @@ pub struct Parsed {
 /// The text of a cell, trimmed: numbers without a decimal point, dates dd/mm/yyyy.
 fn text(cell: &Cell) -> String {
     match cell {
+        Cell::Text(t) if t.is_ascii() => t.split_ascii_whitespace().collect::<Vec<_>>().join(" "),
         Cell::Text(t) => normalize_name(t),
         other => other.to_string().trim().to_owned(),
     }
@@ -820,36 +834,58 @@ pub fn parse_personal_id(cell: &Cell) -> Result<Option<String>, String> {
     }
 }
 
-fn lookup<T: Copy>(value: &str, labels: &[(T, &str)], synonyms: &[(&str, T)]) -> Option<T> {
-    let key = value_key(value);
-    labels
-        .iter()
-        .find(|(_, label)| value_key(label) == key)
-        .map(|(v, _)| *v)
-        .or_else(|| synonyms.iter().find(|(s, _)| *s == key).map(|(_, v)| *v))
+/// The folded keys of the values of one parse: the cells of a column repeat (a
+/// few units, levels, categories), so each distinct value is folded once.
+#[derive(Default)]
+struct Keys(HashMap<String, String>);
+
+impl Keys {
+    fn get(&mut self, raw: &str) -> String {
+        if let Some(key) = self.0.get(raw) {
+            return key.clone();
+        }
+        let key = value_key(raw);
+        self.0.insert(raw.to_owned(), key.clone());
+        key
+    }
 }
+
+/// Folded labels and synonyms to values, built once.
+fn vocabulary<T: Copy>(labels: &[(T, &str)], synonyms: &[(&str, T)]) -> HashMap<String, T> {
+    let mut keys: HashMap<String, T> = synonyms.iter().map(|(s, v)| ((*s).to_owned(), *v)).collect();
+    keys.extend(labels.iter().map(|(v, label)| (value_key(label), *v)));
+    keys
+}
+
+static CATEGORY_KEYS: LazyLock<HashMap<String, pb::PersonCategory>> = LazyLock::new(|| {
+    let mut keys = vocabulary(CATEGORIES, CATEGORY_SYNONYMS);
+    // The API's own names: `CIVIL_SERVANT` folds to "civil servant".
+    for (category, _) in CATEGORIES {
+        let name = category.as_str_name().trim_start_matches("PERSON_CATEGORY_");
+        keys.insert(value_key(name), *category);
+    }
+    keys
+});
+static GENDER_KEYS: LazyLock<HashMap<String, pb::Gender>> = LazyLock::new(|| vocabulary(GENDERS, GENDER_SYNONYMS));
+static RATING_KEYS: LazyLock<HashMap<String, pb::Rating>> = LazyLock::new(|| {
+    let mut keys = vocabulary(&RATINGS.iter().map(|(r, full, _)| (*r, *full)).collect::<Vec<_>>(), RATING_SYNONYMS);
+    keys.extend(RATINGS.iter().map(|(r, _, short)| (value_key(short), *r)));
+    keys
+});
 
 /// A category from its Vietnamese or English label or enum name.
 pub fn parse_category(value: &str) -> Option<pb::PersonCategory> {
-    lookup(value, CATEGORIES, CATEGORY_SYNONYMS).or_else(|| {
-        pb::PersonCategory::from_str_name(&format!("PERSON_CATEGORY_{}", value.trim().to_ascii_uppercase()))
-            .filter(|c| *c != pb::PersonCategory::Unspecified)
-    })
+    CATEGORY_KEYS.get(&value_key(value)).copied()
 }
 
 /// A gender: Nam / Nữ, Male / Female, M / F.
 pub fn parse_gender(value: &str) -> Option<pb::Gender> {
-    lookup(value, GENDERS, GENDER_SYNONYMS)
+    GENDER_KEYS.get(&value_key(value)).copied()
 }
 
 /// A rating in full, abbreviated (HTXSNV, HTTNV, HTNV, KHTNV) or in English.
 pub fn parse_rating(value: &str) -> Option<pb::Rating> {
-    let key = value_key(value);
-    RATINGS
-        .iter()
-        .find(|(_, full, short)| value_key(full) == key || value_key(short) == key)
-        .map(|(r, _, _)| *r)
-        .or_else(|| RATING_SYNONYMS.iter().find(|(s, _)| *s == key).map(|(_, r)| *r))
+    RATING_KEYS.get(&value_key(value)).copied()
 }
 
 /// A yes/no cell: Có / x / yes / 1 / TRUE, or Không / no / 0 / FALSE / empty.
@@ -884,6 +920,7 @@ pub fn parse_people(grid: &Grid, reference: &Reference, options: &Options) -> an
     let mut seen_ids: HashMap<String, usize> = HashMap::new();
     let mut seen_codes: HashMap<String, usize> = HashMap::new();
     let mut unit_cache: HashMap<(String, String), Result<usize, String>> = HashMap::new();
+    let mut keys = Keys::default();
     let name_column = layout.column(Field::FullName).map(|c| c.index);
     for row in layout.header_row + 1..grid.rows.len() {
         let cell = |field: Field| layout.column(field).map_or(&Cell::Empty, |c| grid.cell(row, c.index));
@@ -934,7 +971,7 @@ pub fn parse_people(grid: &Grid, reference: &Reference, options: &Options) -> an
         let placement_from = date(Field::PlacementFrom, false);
 
         let gender_text = text(cell(Field::Gender));
-        let gender = parse_gender(&gender_text);
+        let gender = GENDER_KEYS.get(&keys.get(&gender_text)).copied();
         if gender.is_none() {
             problem(
                 Field::Gender,
@@ -946,7 +983,7 @@ pub fn parse_people(grid: &Grid, reference: &Reference, options: &Options) -> an
             );
         }
         let category_text = text(cell(Field::Category));
-        let category = parse_category(&category_text);
+        let category = CATEGORY_KEYS.get(&keys.get(&category_text)).copied();
         if category.is_none() {
             let labels = accepted(CATEGORIES.iter().map(|(_, l)| (*l).to_owned()));
             problem(
@@ -1020,7 +1057,7 @@ pub fn parse_people(grid: &Grid, reference: &Reference, options: &Options) -> an
             problem(Field::Unit, "is required: the unit's name or code".to_owned());
             None
         } else {
-            let key = (fold(&unit_text), fold(&locality_text));
+            let key = (unit_text.clone(), locality_text.clone());
             let found = unit_cache
                 .entry(key)
                 .or_insert_with(|| {
@@ -1048,7 +1085,7 @@ pub fn parse_people(grid: &Grid, reference: &Reference, options: &Options) -> an
                         continue;
                     }
                     let scale = &reference.scales[s];
-                    match scale.index.get(&value_key(&value)).map(Vec::as_slice) {
+                    match scale.index.get(&keys.get(&value)).map(Vec::as_slice) {
                         Some([level]) => {
                             let at = format!("qualifications[{}]", qualifications.len());
                             paths.push((at, column.index));
@@ -1078,7 +1115,7 @@ pub fn parse_people(grid: &Grid, reference: &Reference, options: &Options) -> an
                     if value.is_empty() {
                         continue;
                     }
-                    match parse_rating(&value) {
+                    match RATING_KEYS.get(&keys.get(&value)).copied() {
                         Some(rating) => {
                             paths.push((format!("evaluations[{}]", evaluations.len()), column.index));
                             evaluations.push(pb::Evaluation { year, rating: rating.into(), ..Default::default() });

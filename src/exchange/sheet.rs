@@ -106,6 +106,9 @@ pub type OnProgress<'a> = &'a mut dyn FnMut(u64, u64);
 /// Reads a worksheet of an `.xlsx` file (the first sheet unless `sheet` names one) or
 /// a `.csv` file, chosen by the file's extension.
 pub fn read(path: &Path, sheet: Option<&str>, progress: OnProgress<'_>) -> anyhow::Result<Grid> {
+    if !path.is_file() {
+        bail!("{}: no such file", path.display());
+    }
     let extension = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
     match extension.as_str() {
         "xlsx" | "xlsm" => read_xlsx(path, sheet, progress),
