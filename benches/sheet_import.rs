@@ -65,12 +65,14 @@ const HEADER: [&str; 18] = [
     "Xếp loại 2024",
 ];
 
+/// Units of the benchmark, named unlike any of the demo's (a sheet names units by
+/// name, which must be unique in the caller's scope).
 const UNITS: [&str; 5] = [
-    "Ủy ban nhân dân phường Điện Biên Phủ",
-    "Ủy ban nhân dân phường Mường Thanh",
-    "Trường Trung học cơ sở Mường Thanh",
-    "Trạm Y tế phường Điện Biên Phủ",
-    "Sở Nội vụ tỉnh Điện Biên",
+    "Phòng Văn hóa - Xã hội phường Điện Biên Phủ",
+    "Phòng Kinh tế, Hạ tầng và Đô thị phường Mường Thanh",
+    "Trung tâm Phục vụ hành chính công phường Mường Thanh",
+    "Văn phòng Hội đồng nhân dân và Ủy ban nhân dân phường Điện Biên Phủ",
+    "Ban Tổ chức Tỉnh ủy Điện Biên",
 ];
 
 fn date(year: i32, month: i32, day: i32) -> pb::Date {

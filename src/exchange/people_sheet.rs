@@ -487,18 +487,29 @@ impl Reference {
                     .map(|&i| {
                         let u = &self.units[i];
                         let code = if u.code.is_empty() { String::new() } else { format!(", code {}", u.code) };
-                        format!("{} in {}{code}", u.display_name, self.locality_label(&u.locality))
+                        format!("{} ({}{code}) in {}", u.display_name, u.name, self.locality_label(&u.locality))
                     })
                     .collect();
                 names.sort();
                 let total = names.len();
                 names.truncate(10);
                 let more = if total > 10 { format!(" and {} more", total - 10) } else { String::new() };
+                // A locality tells them apart only if they lie in different ones;
+                // otherwise only a unit code can.
+                let localities: HashSet<&str> = many.iter().map(|&i| self.units[i].locality.as_str()).collect();
+                let all_coded = many.iter().all(|&i| !self.units[i].code.is_empty());
+                let remedy = match (localities.len() == many.len() && locality.is_none(), all_coded) {
+                    (true, true) => {
+                        "add a column \"Địa bàn\" with the locality's code or name, or give the unit's code"
+                    }
+                    (true, false) => "add a column \"Địa bàn\" with the locality's code or name",
+                    (false, true) => "give the unit's code",
+                    (false, false) => "an administrator gives the units codes (UpdateUnit), then give the unit's code",
+                };
                 Err(format!(
-                    "`{}`{place} is ambiguous: {total} units have that name ({}{more}); add a column \"Địa bàn\" with the locality's code or name{}",
+                    "`{}`{place} is ambiguous: {total} units have that name ({}{more}); {remedy}",
                     value.trim(),
-                    names.join("; "),
-                    if many.iter().all(|&i| !self.units[i].code.is_empty()) { ", or give the unit's code" } else { "" }
+                    names.join("; ")
                 ))
             }
         }
@@ -1440,6 +1451,24 @@ mod tests {
         assert_eq!(r.find_unit("Trạm Y tế", Some("Huyện Điện Biên")), Ok(1));
         assert!(r.find_unit("Trạm Y tế", Some("Tỉnh Điện Biên")).is_err_and(|e| e.contains("ambiguous")));
         assert!(r.find_unit("Trạm Y tế", Some("Hà Nội")).is_err_and(|e| e.starts_with("no locality")));
+    }
+
+    #[test]
+    fn units_of_one_name_in_one_locality_need_a_code() {
+        let unit = |id: i64, code: &str| pb::Unit {
+            name: format!("units/{id}"),
+            display_name: "Trạm Y tế".into(),
+            locality: "localities/03334".into(),
+            code: code.into(),
+            ..Default::default()
+        };
+        let plain = Reference::new(&[], &[unit(1, ""), unit(2, "")], &[]);
+        let message = plain.find_unit("Trạm Y tế", None).err().unwrap_or_default();
+        assert!(message.contains("units/1") && message.contains("units/2"), "{message}");
+        assert!(message.contains("administrator gives the units codes"), "{message}");
+        let coded = Reference::new(&[], &[unit(1, "TYT-1"), unit(2, "tyt-2")], &[]);
+        assert_eq!(coded.find_unit("TYT-2", None), Ok(1));
+        assert!(coded.find_unit("Trạm Y tế", None).is_err_and(|m| m.ends_with("give the unit's code")));
     }
 
     #[test]
