@@ -383,6 +383,11 @@ mod tests {
     }
 
     #[test]
+    fn the_help_states_the_limit_the_server_holds() {
+        assert!(PEOPLE_HELP.contains(&format!("at most {} rows", grouped(MAX_IMPORT_RECORDS as u64))));
+    }
+
+    #[test]
     fn the_rate_is_rows_per_second() {
         assert_eq!(rate(1000, Duration::from_secs(2)), ", 500 rows/s");
         assert_eq!(rate(1000, Duration::ZERO), "");

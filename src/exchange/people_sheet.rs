@@ -377,7 +377,7 @@ impl Reference {
             .map(|u| UnitRef {
                 name: u.name.clone(),
                 display_name: u.display_name.clone(),
-                code: unit_code(u),
+                code: u.code.clone(),
                 locality: u.locality.strip_prefix("localities/").unwrap_or(&u.locality).to_owned(),
                 valid_from: u
                     .valid_from
@@ -514,11 +514,6 @@ impl Reference {
             }
         }
     }
-}
-
-/// A unit's code, when the wire carries one.
-fn unit_code(unit: &pb::Unit) -> String {
-    unit.code.clone()
 }
 
 /// A column of the sheet that is imported.
