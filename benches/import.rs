@@ -1,6 +1,13 @@
 //! Import throughput: streams N people (each with a placement, a qualification and an
 //! evaluation) through `ImportPeople` to a server running in this process, and prints
-//! the rate in people per second.
+//! the rate in people per second, three times:
+//!
+//! 1. `create`: N people without identifiers (`IMPORT_MODE_CREATE`, as before
+//!    identifiers existed);
+//! 2. `create+ids`: N other people, each with a personal identification number and a
+//!    staff code (`IMPORT_MODE_CREATE`: every number looked up, the unique indexes kept);
+//! 3. `upsert again`: the same N records as in 2 once more, in `IMPORT_MODE_UPSERT`:
+//!    every record matches its person and changes nothing.
 //!
 //! ```sh
 //! cargo bench --bench import                      # SQLite, 100,000 people
@@ -14,6 +21,7 @@ use std::time::{Duration, Instant};
 use hrplan::{
     auth::{KeyConfig, Role, mint_hs256},
     config::ServerConfig,
+    domain::{identity::PersonalId, person::Gender},
     grpc::pb::{self, person_service_client::PersonServiceClient, unit_service_client::UnitServiceClient},
     startup::Application,
 };
@@ -52,6 +60,61 @@ fn record(unit: &str, i: usize) -> pb::PersonRecord {
         }],
         evaluations: vec![pb::Evaluation { year: 2024, rating: pb::Rating::Good.into(), ..Default::default() }],
     }
+}
+
+/// Record `i` with a synthetic personal identification number and a staff code, both
+/// unique per `i`.
+fn identified_record(unit: &str, i: usize) -> anyhow::Result<pb::PersonRecord> {
+    let mut r = record(unit, i);
+    let person = r.person.as_mut().ok_or_else(|| anyhow::anyhow!("no person"))?;
+    let born = person.birth_date.as_ref().ok_or_else(|| anyhow::anyhow!("no birth date"))?;
+    let born = chrono::NaiveDate::from_ymd_opt(born.year, u32::try_from(born.month)?, u32::try_from(born.day)?)
+        .ok_or_else(|| anyhow::anyhow!("not a date"))?;
+    let gender = if person.gender == pb::Gender::Male as i32 { Gender::Male } else { Gender::Female };
+    let province = u16::try_from(1 + i % 96)?;
+    person.personal_id =
+        PersonalId::synthetic(province, born, gender, u32::try_from(i)?).map_err(anyhow::Error::msg)?.to_string();
+    person.staff_code = format!("BENCH-{i:06}");
+    Ok(r)
+}
+
+/// The interceptor that adds the bench's token.
+type WithToken = Box<dyn FnMut(tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> + Send>;
+
+type Client = PersonServiceClient<tonic::service::interceptor::InterceptedService<Channel, WithToken>>;
+
+/// Streams `records` in `mode`, checks that every record was imported, and prints the rate.
+async fn run(
+    client: &mut Client,
+    backend: &str,
+    label: &str,
+    records: Vec<pb::PersonRecord>,
+    mode: pb::ImportMode,
+) -> anyhow::Result<pb::ImportPeopleResponse> {
+    let people = records.len();
+    let requests: Vec<pb::ImportPeopleRequest> = records
+        .into_iter()
+        .map(|record| pb::ImportPeopleRequest { record: Some(record), mode: mode.into(), validate_only: false })
+        .collect();
+    let started = Instant::now();
+    let answer = client.import_people(tokio_stream::iter(requests)).await?.into_inner();
+    let elapsed = started.elapsed();
+    anyhow::ensure!(
+        answer.imported_count as usize == people,
+        "imported {} of {people}; first rejection {:?}",
+        answer.imported_count,
+        answer.rejected.first()
+    );
+    println!(
+        "import {backend} {label}: {people} people (each with 1 placement, 1 qualification, 1 evaluation) in {:.2} s \
+         = {:.0} people/s (created {}, updated {}, unchanged {})",
+        elapsed.as_secs_f64(),
+        people as f64 / elapsed.as_secs_f64(),
+        answer.created_count,
+        answer.updated_count,
+        answer.unchanged_count,
+    );
+    Ok(answer)
 }
 
 async fn database_url() -> anyhow::Result<(String, &'static str)> {
@@ -110,23 +173,20 @@ async fn main() -> anyhow::Result<()> {
         .ok_or_else(|| anyhow::anyhow!("no unit"))?
         .name;
 
-    let records: Vec<pb::ImportPeopleRequest> =
-        (0..people).map(|i| pb::ImportPeopleRequest { record: Some(record(&unit, i)), ..Default::default() }).collect();
+    let with_token: WithToken = Box::new(with_token);
     let mut client =
         PersonServiceClient::with_interceptor(channel, with_token).max_decoding_message_size(64 * 1024 * 1024);
-    let started = Instant::now();
-    let answer = client.import_people(tokio_stream::iter(records)).await?.into_inner();
-    let elapsed = started.elapsed();
+    let plain = (0..people).map(|i| record(&unit, i)).collect();
+    run(&mut client, backend, "create", plain, pb::ImportMode::Create).await?;
+    let identified = (people..2 * people).map(|i| identified_record(&unit, i)).collect::<anyhow::Result<Vec<_>>>()?;
+    let first = run(&mut client, backend, "create+ids", identified.clone(), pb::ImportMode::Create).await?;
+    let again = run(&mut client, backend, "upsert again", identified, pb::ImportMode::Upsert).await?;
     anyhow::ensure!(
-        answer.imported_count as usize == people,
-        "imported {} of {people}; first rejection {:?}",
-        answer.imported_count,
-        answer.rejected.first()
-    );
-    println!(
-        "import {backend}: {people} people (each with 1 placement, 1 qualification, 1 evaluation) in {:.2} s = {:.0} people/s",
-        elapsed.as_secs_f64(),
-        people as f64 / elapsed.as_secs_f64()
+        again.unchanged_count as usize == people && again.people == first.people,
+        "the re-import changed something: created {}, updated {}, unchanged {}",
+        again.created_count,
+        again.updated_count,
+        again.unchanged_count
     );
     stop.send(()).ok();
     server.await??;

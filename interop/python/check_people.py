@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Interop check: a generated Python client creates a person with a placement and a
-qualification, reads them back, imports people through the client stream, and checks
-the personal-data role and the locality scope.
+"""Interop check: a generated Python client creates a person with a placement, a
+qualification and a personal identification number, reads them back, looks the person
+up by the number, imports people through the client stream and imports them again in
+upsert mode, and checks the personal-data role and the locality scope.
 
     python interop/python/check_people.py --target 127.0.0.1:50051 \
         --secret SECRET --gen-dir GEN
@@ -15,6 +16,7 @@ every check passed, 1 when one failed, 2 on a setup error.
 from __future__ import annotations
 
 import argparse
+import random
 import sys
 import time
 import uuid
@@ -23,6 +25,7 @@ import warnings
 try:
     import grpc
     import jwt
+    from google.protobuf import field_mask_pb2
 except ImportError as exc:  # pragma: no cover - setup error
     sys.stderr.write(f"check_people: {exc}; install interop/python/requirements.txt\n")
     sys.exit(2)
@@ -77,6 +80,13 @@ def main() -> int:
     def date(y: int, m: int, d: int):
         return common_pb2.Date(year=y, month=m, day=d)
 
+    def personal_id(province: int, year: int, female: bool, serial: int) -> str:
+        # PPP G YY NNNNNN: province, century and gender (1900s: 0 male, 1 female), year, serial.
+        return f"{province:03d}{1 if female else 0}{year % 100:02d}{serial:06d}"
+
+    # Random serials, so that reruns against one server do not collide.
+    serial = random.randrange(100_000, 900_000)
+
     unit = units.CreateUnit(
         unit_service_pb2.CreateUnitRequest(
             unit=unit_pb2.Unit(
@@ -100,6 +110,8 @@ def main() -> int:
             ethnicity="Tày",
             category=person_pb2.PERSON_CATEGORY_CIVIL_SERVANT,
             employed_from=date(2012, 9, 1),
+            personal_id=personal_id(20, 1988, True, serial),
+            staff_code=f"py-{serial}",
         ),
         placements=[
             person_pb2.Placement(
@@ -126,10 +138,37 @@ def main() -> int:
         person_service_pb2.CreatePersonRequest(record=record, request_id=request_id), metadata=admin
     ).person
     check("a retried CreatePerson returns the same person", again.name == created.name, again.name)
+    check(
+        "the personal_id and staff code round-trip",
+        created.personal_id == record.person.personal_id and created.staff_code == f"py-{serial}",
+        f"{created.personal_id!r} {created.staff_code!r}",
+    )
 
     reader = metadata(args.secret, ["20"], ["personal_data_reader"])
     got = people.GetPerson(person_service_pb2.GetPersonRequest(name=created.name), metadata=reader).person
     check("a personal-data reader of Lạng Sơn reads the person", got.placement.locality == "localities/06463", str(got.placement))
+    check("a personal-data reader reads the personal_id", got.personal_id == record.person.personal_id, got.personal_id)
+    looked_up = people.LookupPerson(
+        person_service_pb2.LookupPersonRequest(personal_id=record.person.personal_id), metadata=reader
+    ).person
+    check("LookupPerson finds the person by personal_id", looked_up.name == created.name, looked_up.name)
+    looked_up = people.LookupPerson(
+        person_service_pb2.LookupPersonRequest(staff_code=f"PY-{serial}"), metadata=reader
+    ).person
+    check("LookupPerson finds the person by staff code in another case", looked_up.name == created.name, looked_up.name)
+    found = people.SearchPeople(
+        person_service_pb2.SearchPeopleRequest(filter=f'personal_id = "{record.person.personal_id}"'), metadata=reader
+    ).people
+    check("SearchPeople filters by personal_id", [p.name for p in found] == [created.name], str([p.name for p in found]))
+    editor = metadata(args.secret, ["20"], ["editor"])
+    renamed = people.UpdatePerson(
+        person_service_pb2.UpdatePersonRequest(
+            person=person_pb2.Person(name=created.name, full_name="Nông Thị Lan"),
+            update_mask=field_mask_pb2.FieldMask(paths=["full_name"]),
+        ),
+        metadata=editor,
+    ).person
+    check("an editor without the personal-data role is not shown the personal_id", renamed.personal_id == "", renamed.personal_id)
     placements = people.ListPlacements(person_service_pb2.ListPlacementsRequest(parent=created.name), metadata=reader).placements
     check("the placement is listed", [p.unit for p in placements] == [unit.name], str(placements))
     qualifications = people.ListQualifications(
@@ -176,20 +215,43 @@ def main() -> int:
         str(error),
     )
 
-    def stream(records):
-        for r in records:
-            yield person_service_pb2.ImportPeopleRequest(record=r)
+    def stream(records, mode=person_service_pb2.IMPORT_MODE_CREATE, validate_only=False):
+        for i, r in enumerate(records):
+            # The mode and validate_only are read from the first message.
+            if i == 0:
+                yield person_service_pb2.ImportPeopleRequest(record=r, mode=mode, validate_only=validate_only)
+            else:
+                yield person_service_pb2.ImportPeopleRequest(record=r)
 
     batch = []
     for i in range(20):
         r = person_pb2.PersonRecord()
         r.CopyFrom(record)
         r.person.full_name = f"Hoàng Văn Nhập {i}"
+        r.person.personal_id = personal_id(20, 1988, True, serial + 1 + i)
+        r.person.staff_code = f"py-{serial}-{i}"
         batch.append(r)
     imported = people.ImportPeople(stream(batch), metadata=admin)
     check("ImportPeople writes every record", imported.imported_count == 20 and len(imported.people) == 20, str(imported))
+    upsert = person_service_pb2.IMPORT_MODE_UPSERT
+    again = people.ImportPeople(stream(batch, upsert), metadata=admin)
+    check(
+        "importing the same records again in upsert mode creates nobody",
+        (again.created_count, again.updated_count, again.unchanged_count) == (0, 0, 20)
+        and list(again.people) == list(imported.people),
+        f"created {again.created_count}, updated {again.updated_count}, unchanged {again.unchanged_count}",
+    )
+    batch[3].person.full_name = "Hoàng Thị Nhập"
+    dry = people.ImportPeople(stream(batch, upsert, validate_only=True), metadata=admin)
+    check(
+        "a validate_only upsert reports one update and writes nothing",
+        (dry.created_count, dry.updated_count, dry.imported_count) == (0, 1, 0),
+        str(dry),
+    )
+    changed = people.ImportPeople(stream(batch, upsert), metadata=admin)
+    check("an upsert with one changed name updates one person", changed.updated_count == 1, str(changed.updated_count))
     batch[7].qualifications[0].level = "scales/professional/levels/wizard"
-    rejected = people.ImportPeople(stream(batch), metadata=admin)
+    rejected = people.ImportPeople(stream(batch, upsert), metadata=admin)
     check(
         "an import with one bad record writes nothing and names it",
         rejected.imported_count == 0

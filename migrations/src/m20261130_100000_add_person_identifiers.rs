@@ -3,9 +3,11 @@
 //!
 //! Uniqueness is the database's: unique indexes on `personal_id` and on
 //! `staff_code_key` (the staff code in upper case, written by the server beside the
-//! code as entered, so that `hn-001` and `HN-001` are one code). SQLite and
-//! PostgreSQL both let any number of rows leave a uniquely indexed column NULL, so
-//! people without identifiers (everyone recorded before this migration) stay valid.
+//! code as entered, so that `hn-001` and `HN-001` are one code). They are partial
+//! (`WHERE … IS NOT NULL`, the same SQL on SQLite and PostgreSQL): people without
+//! identifiers (everyone recorded before this migration) stay valid, any number of
+//! them, and cost the indexes nothing. Lookups by `personal_id = ?` or `IN (…)` use
+//! them on both databases, which know that such a condition implies `IS NOT NULL`.
 
 use sea_orm_migration::prelude::*;
 
@@ -34,6 +36,8 @@ impl MigrationTrait for Migration {
         ] {
             manager.alter_table(Table::alter().table(People::Table).add_column(column).to_owned()).await?;
         }
+        // Partial indexes: only the people who carry an identifier have an entry, so
+        // imports of people without one pay nothing for them.
         manager
             .create_index(
                 Index::create()
@@ -41,6 +45,7 @@ impl MigrationTrait for Migration {
                     .table(People::Table)
                     .col(People::PersonalId)
                     .unique()
+                    .and_where(Expr::col(People::PersonalId).is_not_null())
                     .to_owned(),
             )
             .await?;
@@ -51,6 +56,7 @@ impl MigrationTrait for Migration {
                     .table(People::Table)
                     .col(People::StaffCodeKey)
                     .unique()
+                    .and_where(Expr::col(People::StaffCodeKey).is_not_null())
                     .to_owned(),
             )
             .await

@@ -19,6 +19,7 @@ use hrplan::{
         unit_service_client::UnitServiceClient,
     },
 };
+use pb::lookup_person_request::Identifier;
 use prost::Message as _;
 use prost_types::FieldMask;
 use tonic::{Code, Status, service::interceptor::InterceptedService, transport::Channel};
@@ -135,6 +136,11 @@ impl Records {
         }
     }
 }
+
+/// The personal identification number of the Điện Biên person (born 1985, female).
+const DIEN_BIEN_NUMBER: &str = "011185000001";
+/// The staff code of the Điện Biên person.
+const DIEN_BIEN_STAFF_CODE: &str = "DB-NV-0001";
 
 /// The demo tree with units and people of both provinces, made by a national admin.
 struct Fixture {
@@ -289,18 +295,19 @@ async fn fixture() -> Fixture {
     let dien_bien_department = unit(&app, "localities/11", "Sở Nội vụ tỉnh Điện Biên", date(2020, 1, 1), None).await;
     let lang_son_commune = unit(&app, "localities/06463", "Ủy ban nhân dân xã Chi Lăng", date(2020, 1, 1), None).await;
     let mut admin = NATIONAL_ADMIN.people(&app);
-    let dien_bien = person_with_records(
-        &mut admin,
-        record(
-            "Lò Thị Thanh",
-            "Thái",
-            vec![
-                placement(&dien_bien_city, date(2021, 1, 1), Some(date(2025, 7, 1))),
-                placement(&dien_bien_ward, date(2025, 7, 1), None),
-            ],
-        ),
-    )
-    .await;
+    let mut dien_bien_record = record(
+        "Lò Thị Thanh",
+        "Thái",
+        vec![
+            placement(&dien_bien_city, date(2021, 1, 1), Some(date(2025, 7, 1))),
+            placement(&dien_bien_ward, date(2025, 7, 1), None),
+        ],
+    );
+    if let Some(p) = dien_bien_record.person.as_mut() {
+        p.personal_id = DIEN_BIEN_NUMBER.to_owned();
+        p.staff_code = DIEN_BIEN_STAFF_CODE.to_owned();
+    }
+    let dien_bien = person_with_records(&mut admin, dien_bien_record).await;
     let lang_son = person_with_records(
         &mut admin,
         record("Hoàng Thị Lan", "Tày", vec![placement(&lang_son_commune, date(2021, 1, 1), None)]),
@@ -321,6 +328,7 @@ enum PersonCall {
     DeletePerson(pb::DeletePersonRequest),
     ImportPeople(Vec<pb::PersonRecord>),
     ExportPeople(pb::ExportPeopleRequest),
+    LookupPerson(pb::LookupPersonRequest),
     CreatePlacement(pb::CreatePlacementRequest),
     GetPlacement(pb::GetPlacementRequest),
     ListPlacements(pb::ListPlacementsRequest),
@@ -365,6 +373,7 @@ impl PersonCall {
             Self::DeletePerson(_) => "DeletePerson",
             Self::ImportPeople(_) => "ImportPeople",
             Self::ExportPeople(_) => "ExportPeople",
+            Self::LookupPerson(_) => "LookupPerson",
             Self::CreatePlacement(_) => "CreatePlacement",
             Self::GetPlacement(_) => "GetPlacement",
             Self::ListPlacements(_) => "ListPlacements",
@@ -416,6 +425,7 @@ impl PersonCall {
                 }
                 Ok(PersonAnswer::People(names))
             }
+            Self::LookupPerson(r) => client.lookup_person(r).await.map(done),
             Self::CreatePlacement(r) => client.create_placement(r).await.map(done),
             Self::GetPlacement(r) => client.get_placement(r).await.map(done),
             Self::ListPlacements(r) => client.list_placements(r).await.map(done),
@@ -461,6 +471,11 @@ fn search_on(locality: &str, words: &str, as_of: pb::Date) -> PersonCall {
         page_size: 1000,
         ..Default::default()
     })
+}
+
+/// A lookup of the person who carries `identifier`, on `as_of`.
+fn lookup(identifier: Identifier, as_of: Option<pb::Date>) -> PersonCall {
+    PersonCall::LookupPerson(pb::LookupPersonRequest { identifier: Some(identifier), as_of })
 }
 
 fn export(locality: &str) -> PersonCall {
@@ -606,6 +621,8 @@ fn calls_aimed_at_dien_bien(f: &Fixture) -> Vec<(PersonCall, Expect)> {
             Expect::Nobody,
         ),
         (export(&format!("localities/{OTHER}")), Expect::Refused),
+        (lookup(Identifier::PersonalId(DIEN_BIEN_NUMBER.to_owned()), None), Expect::Refused),
+        (lookup(Identifier::StaffCode(DIEN_BIEN_STAFF_CODE.to_lowercase()), Some(date(2023, 6, 1))), Expect::Refused),
         (P::ImportPeople(vec![newcomer(&f.dien_bien_ward)]), Expect::UnitRejected),
         // The Lạng Sơn person, whom the caller may edit, moved to a unit of Điện Biên.
         (

@@ -6,8 +6,10 @@
 //! database holds (units, levels, scope), then, inside the write transaction, against
 //! the people already recorded: the lookups of their identifiers, one query per chunk
 //! of numbers, run in the same transaction as the writes, so two imports cannot both
-//! create the person one number names (and the unique indexes back that). An import
-//! that loses such a race on PostgreSQL is planned again from the start.
+//! create the person one number names (and the unique indexes back that). On
+//! PostgreSQL the transaction reads one snapshot (REPEATABLE READ), so its lookups
+//! agree with each other; an import that loses a race with a concurrent writer (a
+//! number created, a row changed since the snapshot) is planned again from the start.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -113,7 +115,7 @@ pub(super) async fn import_people(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let txn = store::begin_write(db).await?;
+        let txn = store::begin_write_snapshot(db).await?;
         let (plans, found) = plan(&txn, mode, &valid, &reference, day).await?;
         if !found.is_empty() || !rejected.is_empty() {
             let mut all = rejected;
