@@ -53,10 +53,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             telemetry::init("warn");
             cli::official::run(args).await
         }
-        Command::Import { command } => {
-            telemetry::init("warn");
-            cli::import::run(command).await
-        }
+        // The client commands speak for themselves on stderr (progress, problems);
+        // a log line would only repeat their error.
+        Command::Import { command } => cli::import::run(command).await,
         Command::Template { command } => cli::template::run(command).await,
         Command::Report { command } => {
             telemetry::init("warn");

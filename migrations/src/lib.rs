@@ -14,6 +14,7 @@ mod m20261122_000004_create_training;
 mod m20261122_000005_create_rotations_pools_quotas;
 mod m20261122_000006_create_person_facts;
 mod m20261130_100000_add_person_identifiers;
+mod m20261130_210000_add_unit_code;
 
 /// Runs every migration in order.
 #[derive(Debug)]
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_create_rotations_pools_quotas::Migration),
             Box::new(m20261122_000006_create_person_facts::Migration),
             Box::new(m20261130_100000_add_person_identifiers::Migration),
+            Box::new(m20261130_210000_add_unit_code::Migration),
         ]
     }
 }

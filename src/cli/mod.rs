@@ -6,5 +6,7 @@
 pub mod client;
 pub mod import;
 pub mod official;
+pub mod progress;
+pub mod reference;
 pub mod report;
 pub mod template;

@@ -129,7 +129,7 @@ pub fn parse_locality_order(order_by: &str) -> Result<(LocalityOrder, bool), Str
 
 /// One condition of a unit filter, over the sector and kind vocabularies `S` and `K`
 /// (the store's own types; this module knows only their names).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UnitCondition<S, K> {
     /// `sector = X` (`equal`) or `sector != X`.
     Sector {
@@ -145,9 +145,16 @@ pub enum UnitCondition<S, K> {
         /// The kind compared with.
         kind: K,
     },
+    /// `code = "X"` or `code != "X"`, compared without regard to case.
+    Code {
+        /// Whether the code must equal (true) or differ (false).
+        equal: bool,
+        /// The code compared with, as given.
+        code: String,
+    },
 }
 
-/// Parses `sector = HEALTH AND kind != SCHOOL`.
+/// Parses `sector = HEALTH AND kind != SCHOOL AND code = "DB-03334"`.
 ///
 /// `sectors` and `kinds` name the values in short upper-case form (`HEALTH`); a filter
 /// may use the short or full form (`SECTOR_HEALTH`, `UNIT_KIND_SCHOOL`), in any case.
@@ -183,7 +190,11 @@ pub fn parse_unit_filter<S: Copy, K: Copy>(
             match field {
                 "sector" => parse_enum(value, "SECTOR_", sectors).map(|sector| UnitCondition::Sector { equal, sector }),
                 "kind" => parse_enum(value, "UNIT_KIND_", kinds).map(|kind| UnitCondition::Kind { equal, kind }),
-                other => Err(format!("unknown field `{other}`; filterable fields are sector and kind")),
+                "code" => match super::unit::parse_code(value)? {
+                    Some(code) => Ok(UnitCondition::Code { equal, code }),
+                    None => Err("`code` needs a value: `code = \"DB-03334\"`".to_owned()),
+                },
+                other => Err(format!("unknown field `{other}`; filterable fields are sector, kind and code")),
             }
         })
         .collect()
@@ -241,6 +252,11 @@ mod tests {
             Ok(vec![UnitCondition::Sector { equal: false, sector: 4 }])
         );
         assert_eq!(parse_unit_filter(" ", SECTORS, UNIT_KINDS), Ok(vec![]));
+        assert_eq!(
+            parse_unit_filter(r#"code = "db-03334""#, SECTORS, UNIT_KINDS),
+            Ok(vec![UnitCondition::Code { equal: true, code: "db-03334".to_owned() }])
+        );
+        assert!(parse_unit_filter("code = \"a b\"", SECTORS, UNIT_KINDS).is_err());
     }
 
     #[test]

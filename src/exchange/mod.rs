@@ -2,6 +2,10 @@
 //! workbooks boards send up.
 
 pub mod csv;
+pub mod error_book;
+pub mod people_sheet;
 pub mod report_file;
 pub mod report_sheets;
+pub mod sheet;
+pub mod template;
 pub mod workbook;

@@ -105,7 +105,8 @@ fn level_to_pb(record: &LevelRecord) -> pb::Level {
     }
 }
 
-fn scale_to_pb(record: &ScaleRecord) -> pb::Scale {
+/// The wire form of a scale with its levels.
+pub fn scale_to_pb(record: &ScaleRecord) -> pb::Scale {
     pb::Scale {
         name: scale_name(&record.code),
         display_name: record.display_name.clone(),

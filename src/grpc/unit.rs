@@ -16,7 +16,7 @@ use super::{
 };
 use crate::{
     auth::{Access, Principal, RequestContext, Scope, authorize, require_access},
-    domain::{date::today, etag, filter::parse_unit_filter, locality::Code, page},
+    domain::{date::today, etag, filter::parse_unit_filter, locality::Code, page, unit::parse_code},
     error::{Error, Result},
     store::{
         locality as localities,
@@ -30,7 +30,7 @@ use crate::{
 const MAX_NAME_CHARS: usize = 300;
 
 /// The fields UpdateUnit may change.
-const UPDATABLE: &[&str] = &["display_name", "sector", "kind", "valid_from", "valid_until"];
+const UPDATABLE: &[&str] = &["display_name", "sector", "kind", "valid_from", "valid_until", "code"];
 
 /// The UnitService implementation.
 #[derive(Debug, Clone)]
@@ -129,6 +129,7 @@ fn unit_to_pb(record: &UnitRecord) -> pb::Unit {
         etag: etag(record.revision),
         create_time: Some(timestamp(record.create_time)),
         update_time: Some(timestamp(record.update_time)),
+        code: record.code.clone().unwrap_or_default(),
     }
 }
 
@@ -189,14 +190,22 @@ impl UnitApi {
         let kind = v.check("unit.kind", unit_kind(unit.kind));
         let valid_from = v.check("unit.valid_from", convert::date(unit.valid_from.as_ref()));
         let valid_until = v.check("unit.valid_until", convert::optional_date(unit.valid_until.as_ref()));
+        let code = v.check("unit.code", parse_code(&unit.code));
         if let (Some(from), Some(Some(until))) = (valid_from, valid_until)
             && until <= from
         {
             v.add("unit.valid_until", "must be after valid_from");
         }
         v.finish()?;
-        let (Some(display_name), Some(locality), Some(sector), Some(kind), Some(valid_from), Some(valid_until)) =
-            (display_name, locality, sector, kind, valid_from, valid_until)
+        let (
+            Some(display_name),
+            Some(locality),
+            Some(sector),
+            Some(kind),
+            Some(valid_from),
+            Some(valid_until),
+            Some(code),
+        ) = (display_name, locality, sector, kind, valid_from, valid_until, code)
         else {
             return Err(Error::internal("validated create request lacks a field"));
         };
@@ -207,7 +216,7 @@ impl UnitApi {
         body.request_id.clear();
         let idem = Idempotency { request_id, fingerprint: fingerprint(&body) };
         let new = NewUnit { locality, display_name, sector, kind, valid_from, valid_until };
-        units::create(&self.db, ctx, &new, &idem).await
+        units::create_with_code(&self.db, ctx, &new, code.as_deref(), &idem).await
     }
 
     async fn update(&self, ctx: &RequestContext, req: pb::UpdateUnitRequest) -> Result<UnitRecord> {
@@ -230,6 +239,7 @@ impl UnitApi {
                     changes.valid_until =
                         v.check("unit.valid_until", convert::optional_date(unit.valid_until.as_ref()));
                 }
+                "code" => changes.code = v.check("unit.code", parse_code(&unit.code)),
                 _ => {}
             }
         }

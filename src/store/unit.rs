@@ -23,6 +23,7 @@ use crate::{
         filter::UnitCondition,
         locality::{Code, covers},
         text::fold,
+        unit::code_key,
     },
     error::{Error, Result, RuleViolation, Violation},
 };
@@ -156,6 +157,8 @@ pub struct UnitRecord {
     pub create_time: DateTime<Utc>,
     /// When it last changed here.
     pub update_time: DateTime<Utc>,
+    /// Its own code, as written; unique without regard to case.
+    pub code: Option<String>,
 }
 
 impl UnitRecord {
@@ -167,7 +170,7 @@ impl UnitRecord {
 
 const COLUMNS: &str = "u.id AS id, u.locality_code AS locality_code, u.name AS name, u.sector AS sector, \
      u.kind AS kind, u.valid_from AS valid_from, u.valid_until AS valid_until, u.revision AS revision, \
-     u.create_time AS create_time, u.update_time AS update_time";
+     u.create_time AS create_time, u.update_time AS update_time, u.code AS code";
 
 fn corrupt(what: &str, value: &str) -> Error {
     Error::internal(format!("stored unit {what} `{value}` is not known to this version of the service"))
@@ -187,6 +190,7 @@ fn record_of(row: &QueryResult) -> Result<UnitRecord> {
         revision: row.try_get("", "revision")?,
         create_time: row.try_get("", "create_time")?,
         update_time: row.try_get("", "update_time")?,
+        code: row.try_get("", "code")?,
     })
 }
 
@@ -265,6 +269,14 @@ pub async fn list(conn: &impl ConnectionTrait, query: &ListQuery) -> Result<Unit
             UnitCondition::Kind { equal, kind } => {
                 sql.push_str(if *equal { " AND u.kind = ?" } else { " AND u.kind <> ?" });
                 values.push(kind.as_str().into());
+            }
+            UnitCondition::Code { equal, code } => {
+                sql.push_str(if *equal {
+                    " AND u.code_key = ?"
+                } else {
+                    " AND (u.code_key IS NULL OR u.code_key <> ?)"
+                });
+                values.push(code_key(code).into());
             }
         }
     }
@@ -346,11 +358,40 @@ pub struct NewUnit {
     pub valid_until: Option<NaiveDate>,
 }
 
-/// Creates a unit in a locality that exists and is in force over the unit's period.
+/// Fails with ALREADY_EXISTS when another unit than `except` has the code.
+async fn check_code_free(txn: &DatabaseTransaction, code: &str, except: Option<i64>) -> Result<()> {
+    let row = txn
+        .query_one_raw(stmt(
+            txn.get_database_backend(),
+            "SELECT id FROM units WHERE code_key = ? AND id <> ?",
+            vec![code_key(code).into(), except.unwrap_or(0).into()],
+        ))
+        .await?;
+    if let Some(row) = row {
+        let id: i64 = row.try_get("", "id")?;
+        return Err(Error::AlreadyExists(format!("the unit code `{code}` is already {}'s", unit_name(id))));
+    }
+    Ok(())
+}
+
+/// Creates a unit without a code in a locality that exists and is in force over the
+/// unit's period.
 pub async fn create(
     db: &DatabaseConnection,
     ctx: &RequestContext,
     new: &NewUnit,
+    idem: &Idempotency,
+) -> Result<UnitRecord> {
+    create_with_code(db, ctx, new, None, idem).await
+}
+
+/// Creates a unit, with its own code if given (unique without regard to case), in a
+/// locality that exists and is in force over the unit's period.
+pub async fn create_with_code(
+    db: &DatabaseConnection,
+    ctx: &RequestContext,
+    new: &NewUnit,
+    code: Option<&str>,
     idem: &Idempotency,
 ) -> Result<UnitRecord> {
     const METHOD: &str = "CreateUnit";
@@ -371,12 +412,15 @@ pub async fn create(
     if let Some(violation) = locality_covers(&new.locality, &periods, new.valid_from, new.valid_until, "unit") {
         return Err(Error::InvalidArgument(vec![violation]));
     }
+    if let Some(code) = code {
+        check_code_free(&txn, code, None).await?;
+    }
     let now = Utc::now();
     let row = txn
         .query_one_raw(stmt(
             txn.get_database_backend(),
             "INSERT INTO units (locality_code, name, name_folded, sector, kind, valid_from, valid_until, revision, \
-             create_time, update_time) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?) RETURNING id",
+             create_time, update_time, code, code_key) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?) RETURNING id",
             vec![
                 new.locality.as_str().into(),
                 new.display_name.as_str().into(),
@@ -387,6 +431,8 @@ pub async fn create(
                 new.valid_until.into(),
                 now.into(),
                 now.into(),
+                code.map(str::to_owned).into(),
+                code.map(code_key).into(),
             ],
         ))
         .await?
@@ -408,6 +454,7 @@ pub async fn create(
             "kind": new.kind.as_str(),
             "valid_from": new.valid_from,
             "valid_until": new.valid_until,
+            "code": code,
         }),
     )
     .await?;
@@ -429,6 +476,8 @@ pub struct UnitChanges {
     pub valid_from: Option<NaiveDate>,
     /// New end (`Some(None)` makes the unit open-ended).
     pub valid_until: Option<Option<NaiveDate>>,
+    /// New code (`Some(None)` removes it).
+    pub code: Option<Option<String>>,
 }
 
 /// Placements of unit `id` that do not lie within `[from, until)`: up to `limit`, as
@@ -512,11 +561,17 @@ pub async fn update(
     let display_name = changes.display_name.clone().unwrap_or_else(|| record.display_name.clone());
     let sector = changes.sector.unwrap_or(record.sector);
     let kind = changes.kind.unwrap_or(record.kind);
+    let code = changes.code.clone().unwrap_or_else(|| record.code.clone());
+    if let Some(code) = &code
+        && record.code.as_deref().map(code_key) != Some(code_key(code))
+    {
+        check_code_free(&txn, code, Some(id)).await?;
+    }
     let result = txn
         .execute_raw(stmt(
             txn.get_database_backend(),
             "UPDATE units SET name = ?, name_folded = ?, sector = ?, kind = ?, valid_from = ?, valid_until = ?, \
-             revision = revision + 1, update_time = ? WHERE id = ? AND revision = ?",
+             code = ?, code_key = ?, revision = revision + 1, update_time = ? WHERE id = ? AND revision = ?",
             vec![
                 display_name.as_str().into(),
                 fold(&display_name).into(),
@@ -524,6 +579,8 @@ pub async fn update(
                 kind.as_str().into(),
                 from.into(),
                 until.into(),
+                code.clone().into(),
+                code.as_deref().map(code_key).into(),
                 Utc::now().into(),
                 id.into(),
                 record.revision.into(),
@@ -545,6 +602,7 @@ pub async fn update(
             "kind": changes.kind.map(UnitKind::as_str),
             "valid_from": changes.valid_from,
             "valid_until": changes.valid_until,
+            "code": changes.code,
         }),
     )
     .await?;

@@ -23,6 +23,7 @@ mod rotations;
 mod scales;
 mod scope;
 mod scope_records;
+mod sheet_import;
 mod staffing;
 mod standards;
 mod succession;

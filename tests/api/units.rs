@@ -386,6 +386,66 @@ async fn unit_lists_filter_on_sector_and_kind() {
 }
 
 #[tokio::test]
+async fn a_unit_code_is_unique_without_regard_to_case_and_can_be_filtered_changed_and_removed() {
+    // Arrange
+    let (app, mut client) = demo().await;
+    let station = created(&mut client, pb::Unit { code: "DB-TYT-03334".into(), ..thanh_xuong_station() }).await;
+    let school =
+        created(&mut client, unit("localities/03334", "Trường Tiểu học Thanh Xương", date(2020, 1, 1), None)).await;
+    let filtered =
+        |filter: &str| pb::ListUnitsRequest { filter: filter.to_owned(), ..list("localities/11", date(2024, 1, 1)) };
+
+    // Act and assert: kept as written, found without regard to case
+    assert_eq!(station.code, "DB-TYT-03334");
+    assert_eq!(listed(&mut client, filtered(r#"code = "db-tyt-03334""#)).await, ["Trạm Y tế xã Thanh Xương"]);
+    assert_eq!(listed(&mut client, filtered(r#"code != "DB-TYT-03334""#)).await, ["Trường Tiểu học Thanh Xương"]);
+    let before = state(&app).await;
+    let duplicate = client
+        .create_unit(create(pb::Unit {
+            code: "db-tyt-03334".into(),
+            ..unit("localities/03334", "Trạm Y tế khác", date(2020, 1, 1), None)
+        }))
+        .await;
+    assert_eq!(code_of(duplicate), Code::AlreadyExists);
+    let taken = client.update_unit(update(pb::Unit { code: "Db-Tyt-03334".into(), ..school.clone() }, &["code"])).await;
+    assert_eq!(code_of(taken), Code::AlreadyExists);
+    rejects(
+        &app,
+        client.create_unit(create(pb::Unit { code: "TYT 03334".into(), ..thanh_xuong_station() })),
+        "unit.code",
+    )
+    .await;
+    assert_eq!(state(&app).await, before, "refused codes change nothing");
+
+    // The unit's own code may change case, and an empty code removes it.
+    let recased = client
+        .update_unit(update(pb::Unit { code: "db-tyt-03334".into(), ..station.clone() }, &["code"]))
+        .await
+        .expect("recasing its own code")
+        .into_inner()
+        .unit
+        .expect("unit");
+    assert_eq!(recased.code, "db-tyt-03334");
+    let removed = client
+        .update_unit(update(pb::Unit { code: String::new(), ..recased }, &["code"]))
+        .await
+        .expect("removing the code")
+        .into_inner()
+        .unit
+        .expect("unit");
+    assert_eq!(removed.code, "");
+    assert_eq!(listed(&mut client, filtered(r#"code = "DB-TYT-03334""#)).await, Vec::<String>::new());
+    let reused = created(
+        &mut client,
+        pb::Unit {
+            code: "DB-TYT-03334".into(), ..unit("localities/03334", "Trạm Y tế mới", date(2020, 1, 1), None)
+        },
+    )
+    .await;
+    assert_eq!(reused.code, "DB-TYT-03334", "a removed code is free again");
+}
+
+#[tokio::test]
 async fn unit_lists_page_by_id_with_tokens_bound_to_their_parameters() {
     // Arrange
     let (app, mut client) = demo().await;
