@@ -39,6 +39,20 @@ impl Interceptor for Bearer {
     }
 }
 
+impl Bearer {
+    /// The interceptor presenting `token`, or none.
+    pub fn new(token: Option<&str>) -> anyhow::Result<Self> {
+        token
+            .map(|token| {
+                format!("Bearer {}", token.trim())
+                    .parse()
+                    .map_err(|_| anyhow::anyhow!("the token holds characters a header cannot carry"))
+            })
+            .transpose()
+            .map(Self)
+    }
+}
+
 /// A channel with the caller's token, ready for any generated client:
 /// `PersonServiceClient::new(connection.channel())`.
 pub type AuthChannel = InterceptedService<Channel, Bearer>;
@@ -54,15 +68,7 @@ impl ClientArgs {
             .tcp_nodelay(true);
         let channel =
             endpoint.connect().await.with_context(|| format!("connecting to the hrplan server at {address}"))?;
-        let bearer = match &self.token {
-            Some(token) => Some(
-                format!("Bearer {}", token.trim())
-                    .parse()
-                    .map_err(|_| anyhow::anyhow!("the token holds characters a header cannot carry"))?,
-            ),
-            None => None,
-        };
-        Ok(InterceptedService::new(channel, Bearer(bearer)))
+        Ok(InterceptedService::new(channel, Bearer::new(self.token.as_deref())?))
     }
 }
 

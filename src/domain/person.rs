@@ -325,14 +325,15 @@ pub fn status_on(person: &PersonFields, day: NaiveDate) -> Status {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn day(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
     }
 
-    fn person() -> PersonFields {
+    /// A valid person, for the unit tests of the rules about people.
+    pub(crate) fn person() -> PersonFields {
         PersonFields {
             full_name: "Nguyễn Thị Hoa".into(),
             birth_date: day(1985, 3, 2),

@@ -284,7 +284,7 @@ mod tests {
     use super::*;
     use crate::domain::{
         identity::{PersonalId, StaffCode},
-        person::{Category, EmploymentEnd, Gender},
+        person::{EmploymentEnd, Gender, tests::person},
     };
 
     fn day(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -295,19 +295,6 @@ mod tests {
         Some(d) => d,
         None => NaiveDate::MIN,
     };
-
-    fn person() -> PersonFields {
-        PersonFields {
-            full_name: "Nguyễn Thị Hoa".into(),
-            birth_date: day(1985, 3, 2),
-            gender: Gender::Female,
-            ethnicity: "Tày".into(),
-            category: Category::CivilServant,
-            employed_from: day(2008, 9, 1),
-            employed_until: None,
-            end_reason: None,
-        }
-    }
 
     fn identity() -> Identity {
         Identity {

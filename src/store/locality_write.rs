@@ -79,23 +79,25 @@ async fn replay(txn: &DatabaseTransaction, method: &str, idem: &Idempotency) -> 
     }))
 }
 
+/// The columns of `locality_versions` that a write fills, in `VERSION_COLUMNS` order.
+pub(crate) fn version_row(code: &Code, version: &Version) -> Vec<Value> {
+    vec![
+        code.as_str().into(),
+        version.valid_from.into(),
+        version.valid_until.into(),
+        version.display_name.as_str().into(),
+        fold(&version.display_name).into(),
+        version.kind.as_str().into(),
+        version.parent.as_ref().map(|p| p.as_str().to_owned()).into(),
+    ]
+}
+
+/// The table and columns `version_row` fills.
+pub(crate) const VERSION_COLUMNS: &str =
+    "locality_versions (code, valid_from, valid_until, name, name_folded, kind, parent_code)";
+
 async fn insert_version(txn: &DatabaseTransaction, code: &Code, version: &Version) -> Result<()> {
-    txn.execute_raw(stmt(
-        txn.get_database_backend(),
-        "INSERT INTO locality_versions (code, valid_from, valid_until, name, name_folded, kind, parent_code) \
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
-        vec![
-            code.as_str().into(),
-            version.valid_from.into(),
-            version.valid_until.into(),
-            version.display_name.as_str().into(),
-            fold(&version.display_name).into(),
-            version.kind.as_str().into(),
-            version.parent.as_ref().map(|p| p.as_str().to_owned()).into(),
-        ],
-    ))
-    .await?;
-    Ok(())
+    super::insert_rows(txn, VERSION_COLUMNS, 7, vec![version_row(code, version)]).await
 }
 
 async fn replace_tags(txn: &DatabaseTransaction, code: &Code, tags: &[String]) -> Result<()> {

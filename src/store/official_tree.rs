@@ -10,7 +10,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, Value};
 
-use super::{audit, begin_write, commit_background, insert_rows, locality::code_at, placeholders, stmt};
+use super::{
+    audit, begin_write, commit_background, insert_rows,
+    locality::code_at,
+    locality_write::{VERSION_COLUMNS, version_row},
+    placeholders, stmt,
+};
 use crate::{
     domain::{
         locality::{Code, SuccessionKind, covers},
@@ -189,28 +194,8 @@ async fn write(txn: &DatabaseTransaction, plan: &Plan, effective_date: NaiveDate
         }
     }
 
-    let versions: Vec<Vec<Value>> = plan
-        .inserts
-        .iter()
-        .map(|(code, v)| {
-            vec![
-                code.as_str().into(),
-                v.valid_from.into(),
-                v.valid_until.into(),
-                v.display_name.as_str().into(),
-                fold(&v.display_name).into(),
-                v.kind.as_str().into(),
-                v.parent.as_ref().map(|p| p.as_str().to_owned()).into(),
-            ]
-        })
-        .collect();
-    insert_rows(
-        txn,
-        "locality_versions (code, valid_from, valid_until, name, name_folded, kind, parent_code)",
-        7,
-        versions,
-    )
-    .await?;
+    let versions: Vec<Vec<Value>> = plan.inserts.iter().map(|(code, v)| version_row(code, v)).collect();
+    insert_rows(txn, VERSION_COLUMNS, 7, versions).await?;
 
     let links: Vec<Vec<Value>> = plan
         .new_links

@@ -16,32 +16,16 @@ use hrplan::{
 };
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use tokio::sync::oneshot;
-use tonic::{
-    Code, Status,
-    metadata::{Ascii, MetadataValue},
-    service::{Interceptor, interceptor::InterceptedService},
-    transport::Channel,
-};
+use tonic::{Code, Status, service::interceptor::InterceptedService, transport::Channel};
 
 /// The HS256 secret of every test server.
 pub const SECRET: &[u8] = b"hrplan-test-secret-0123456789abcdef";
 
-/// Adds `authorization: Bearer <token>` to every call, when there is a token.
-#[derive(Clone, Debug)]
-pub struct Bearer(Option<MetadataValue<Ascii>>);
-
-impl Interceptor for Bearer {
-    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, Status> {
-        if let Some(value) = &self.0 {
-            request.metadata_mut().insert("authorization", value.clone());
-        }
-        Ok(request)
-    }
-}
+pub use hrplan::cli::client::Bearer;
 
 /// An interceptor presenting `token` (or none), for clients of any service.
 pub fn bearer(token: Option<String>) -> Bearer {
-    Bearer(token.map(|t| format!("Bearer {t}").parse().expect("ascii token")))
+    Bearer::new(token.as_deref()).expect("ascii token")
 }
 
 /// A LocalityService client with a fixed token.
@@ -151,8 +135,7 @@ pub fn token(localities: &[&str], roles: &[Role]) -> String {
 impl TestApp {
     /// A client presenting `token` (or none).
     pub fn localities_as(&self, token: Option<String>) -> LocalityClient {
-        let value = token.map(|t| format!("Bearer {t}").parse().expect("ascii token"));
-        LocalityServiceClient::with_interceptor(self.channel.clone(), Bearer(value))
+        LocalityServiceClient::with_interceptor(self.channel.clone(), bearer(token))
     }
 
     /// A client of a national admin.
