@@ -3,60 +3,9 @@
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use anyhow::Context as _;
-use clap::{Args, Parser, Subcommand};
+use clap::Args;
 
 use crate::auth::{KeyConfig, Role};
-
-/// hrplan: records and reports of Vietnamese public-sector cadre planning, over gRPC.
-#[derive(Debug, Parser)]
-#[command(name = "hrplan", version, about)]
-pub struct Cli {
-    /// What to do.
-    #[command(subcommand)]
-    pub command: Command,
-}
-
-/// The commands of the binary.
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Serve gRPC (and gRPC-Web) until SIGINT or SIGTERM.
-    Serve(ServeArgs),
-    /// Apply pending database migrations and exit.
-    Migrate(DatabaseArgs),
-    /// Print an HS256 bearer token for a server configured with that secret.
-    Token(TokenArgs),
-    /// Maintain the locality tree in the configured database.
-    Localities {
-        /// What to do with it.
-        #[command(subcommand)]
-        command: LocalitiesCommand,
-    },
-    /// Import a spreadsheet into a running server.
-    Import {
-        /// What to import.
-        #[command(subcommand)]
-        command: crate::cli::import::ImportCommand,
-    },
-    /// Write a blank spreadsheet template.
-    Template {
-        /// Which template.
-        #[command(subcommand)]
-        command: crate::cli::template::TemplateCommand,
-    },
-    /// Save a report of a running server as a workbook (XLSX) or CSV.
-    Report {
-        /// Which report.
-        #[command(subcommand)]
-        command: crate::cli::report::ReportCommand,
-    },
-}
-
-/// The subcommands of `hrplan localities`.
-#[derive(Debug, Subcommand)]
-pub enum LocalitiesCommand {
-    /// Load the official tree of the whole country (before and after 2025-07-01).
-    ImportOfficial(crate::cli::official::ImportOfficialArgs),
-}
 
 /// Where the database is.
 #[derive(Debug, Clone, Args)]

@@ -5,8 +5,9 @@ use std::{process::ExitCode, time::Duration};
 
 use clap::Parser as _;
 use hrplan::{
-    auth, cli,
-    config::{Cli, Command, LocalitiesCommand, ServerConfig},
+    auth,
+    cli::{self, Cli, Command, LocalitiesCommand},
+    config::ServerConfig,
     startup::{Application, shutdown_signal},
     store, telemetry,
 };

@@ -413,6 +413,10 @@ fn distribution_deltas(base: &pb::WorkforceProfile, other: &pb::WorkforceProfile
         .collect()
 }
 
+/// The stream of ExportReport (rendered in `report_export`): every message is ready
+/// before the first is sent.
+pub type ExportReportStream = tokio_stream::Iter<std::vec::IntoIter<Result<pb::ExportReportResponse, Status>>>;
+
 #[tonic::async_trait]
 impl ReportService for ReportApi {
     async fn get_workforce_profile(
@@ -633,7 +637,7 @@ impl ReportService for ReportApi {
         Ok(Response::new(self.get_staffing_summary_impl(request).await?))
     }
 
-    type ExportReportStream = super::report_export::ExportReportStream;
+    type ExportReportStream = ExportReportStream;
 
     async fn export_report(
         &self,

@@ -12,7 +12,7 @@ use super::{
         self, export_report_request::Report as Asked, report_service_server::ReportService as _,
         training_plan_service_server::TrainingPlanService as _,
     },
-    report::ReportApi,
+    report::{ExportReportStream, ReportApi},
     required,
     training_plan::TrainingPlanApi,
 };
@@ -29,9 +29,6 @@ use crate::{
 
 /// The largest chunk of a file in one message of the stream.
 pub const CHUNK_BYTES: usize = 64 * 1024;
-
-/// The stream of ExportReport: every message is ready before the first is sent.
-pub type ExportReportStream = tokio_stream::Iter<std::vec::IntoIter<Result<pb::ExportReportResponse, Status>>>;
 
 /// Puts the field violations of a report's own request under the field that carries
 /// it in ExportReportRequest (`scope.locality` → `workforce_profile.scope.locality`).
