@@ -1,229 +1,25 @@
-//! Authentication (bearer JWTs) and locality-scoped authorisation.
+//! Authentication: bearer JWTs verified into a [`Principal`].
 //!
 //! Every hrplan RPC passes through [`ContextInterceptor`], which authenticates the
-//! caller and records its [`RequestContext`]; handlers then ask [`authorize`] (the one
-//! place where roles and locality scope are checked) before they touch a record.
+//! caller and records its [`RequestContext`]; handlers then ask [`crate::policy`] before
+//! they touch a record.
 
 use std::{collections::BTreeSet, sync::Arc, time::Duration};
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 use tonic::{Status, metadata::MetadataMap};
 
+// Until every feature imports them from their own modules.
+pub use crate::context::{Access, PersonAccess, Principal, RequestContext, Role, Scope};
+pub use crate::policy::{
+    authorize, authorize_national, authorize_person, authorize_plan, require_access, require_national,
+};
 use crate::{
     domain::locality::Code,
     error::{Error, Result},
-    store,
 };
-
-/// What a caller may do, granted by the roles in its token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Reads aggregate reports and the locality tree.
-    AggregateReader,
-    /// Reads person-level (personal) data.
-    PersonalDataReader,
-    /// Creates and changes records.
-    Editor,
-    /// Everything an editor and a personal-data reader may do, and administration.
-    Admin,
-}
-
-/// The localities whose subtrees a caller may act on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Scope {
-    /// The whole country (token claim `localities: ["*"]`).
-    National,
-    /// The subtrees of these localities.
-    Localities(BTreeSet<Code>),
-}
-
-/// An authenticated caller.
-#[derive(Debug, Clone)]
-pub struct Principal {
-    /// Who the caller is (the token's `sub`), recorded in the audit log.
-    pub subject: String,
-    /// Where the caller may act.
-    pub scope: Scope,
-    /// What the caller may do.
-    pub roles: BTreeSet<Role>,
-}
-
-impl Principal {
-    /// The caller of a server in development mode: national scope, every role.
-    pub fn development() -> Self {
-        Self { subject: "development".to_owned(), scope: Scope::National, roles: [Role::Admin].into_iter().collect() }
-    }
-
-    /// Whether the caller holds `role` (admins hold every role).
-    pub fn has_role(&self, role: Role) -> bool {
-        self.roles.contains(&role) || self.roles.contains(&Role::Admin)
-    }
-}
-
-/// The kind of access a request needs to a locality's subtree.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    /// Reading the locality tree or aggregates: any role.
-    Read,
-    /// Changing records: `editor` or `admin`.
-    Write,
-}
-
-/// What the interceptor learns about a request before its handler runs.
-#[derive(Debug, Clone)]
-pub struct RequestContext {
-    /// The caller.
-    pub principal: Principal,
-    /// When the caller stops waiting (`grpc-timeout`), if it said.
-    pub deadline: Option<Instant>,
-}
-
-impl RequestContext {
-    /// Fails with DEADLINE_EXCEEDED once the caller's deadline has passed; called before
-    /// any write is committed, so that a caller that gave up never finds a change it
-    /// was told failed.
-    pub fn check_deadline(&self) -> Result<()> {
-        match self.deadline {
-            Some(deadline) if Instant::now() >= deadline => Err(Error::DeadlineExceeded),
-            _ => Ok(()),
-        }
-    }
-
-    /// The context the interceptor stored in a request.
-    pub fn of<T>(request: &tonic::Request<T>) -> Result<Self> {
-        request
-            .extensions()
-            .get::<Self>()
-            .cloned()
-            .ok_or_else(|| Error::internal("request reached a handler without passing the context interceptor"))
-    }
-}
-
-/// Checks that the caller may have `access` to `code`'s subtree: the role first, then
-/// the scope. A locality outside the scope is refused whether or not it exists, so
-/// that refusals reveal nothing.
-pub async fn authorize(conn: &impl ConnectionTrait, principal: &Principal, code: &Code, access: Access) -> Result<()> {
-    require_access(principal, access)?;
-    match &principal.scope {
-        Scope::National => Ok(()),
-        Scope::Localities(roots) => {
-            if store::scope::is_within(conn, code, roots).await? {
-                Ok(())
-            } else {
-                Err(Error::PermissionDenied(format!("{} is outside the caller's locality scope", code.name())))
-            }
-        }
-    }
-}
-
-/// Checks that the caller may have `access` to the whole country: the role, and a
-/// national scope.
-pub fn authorize_national(principal: &Principal, access: Access) -> Result<()> {
-    require_access(principal, access)?;
-    match &principal.scope {
-        Scope::National => Ok(()),
-        Scope::Localities(_) => {
-            Err(Error::PermissionDenied("the whole country is outside the caller's locality scope".to_owned()))
-        }
-    }
-}
-
-/// What a request does with a person's records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PersonAccess {
-    /// Reading person-level data: `personal_data_reader` (or `admin`).
-    ReadPersonal,
-    /// Changing a person's records: `editor` (or `admin`).
-    Write,
-}
-
-/// Checks that the caller may have `access` to a person's records, as placed on `day`:
-/// the role first, then the scope of the locality of the person's placement that day
-/// (for writes, of their latest placement if none is in force that day). A person
-/// who does not exist, or is placed nowhere, is outside every local scope.
-pub async fn authorize_person(
-    conn: &impl ConnectionTrait,
-    principal: &Principal,
-    person_id: i64,
-    day: chrono::NaiveDate,
-    access: PersonAccess,
-) -> Result<()> {
-    match access {
-        PersonAccess::ReadPersonal if !principal.has_role(Role::PersonalDataReader) => {
-            return Err(Error::PermissionDenied(
-                "reading personal data needs the personal_data_reader role".to_owned(),
-            ));
-        }
-        PersonAccess::Write => require_access(principal, Access::Write)?,
-        PersonAccess::ReadPersonal => {}
-    }
-    let Scope::Localities(roots) = &principal.scope else {
-        return Ok(());
-    };
-    let locality = store::scope::person_locality(conn, person_id, day, access == PersonAccess::Write).await?;
-    match locality {
-        Some(code) if store::scope::is_within(conn, &code, roots).await? => Ok(()),
-        _ => {
-            Err(Error::PermissionDenied(format!("people/{person_id} is outside the caller's locality scope on {day}")))
-        }
-    }
-}
-
-/// Checks that the caller may have `access` to a training plan, judged by its owner
-/// locality; personal data in it (enrolments) additionally needs `personal` access.
-/// A plan that does not exist is outside every local scope (scope before existence).
-pub async fn authorize_plan(
-    conn: &impl ConnectionTrait,
-    principal: &Principal,
-    plan_id: i64,
-    access: Access,
-    personal: bool,
-) -> Result<()> {
-    if personal && !principal.has_role(Role::PersonalDataReader) && access == Access::Read {
-        return Err(Error::PermissionDenied("reading enrolments needs the personal_data_reader role".to_owned()));
-    }
-    match store::training::plan_owner(conn, plan_id).await? {
-        Some(owner) => authorize(conn, principal, &owner, access).await,
-        None => {
-            require_access(principal, access)?;
-            match principal.scope {
-                Scope::National => Ok(()),
-                Scope::Localities(_) => Err(Error::PermissionDenied(format!(
-                    "trainingPlans/{plan_id} is outside the caller's locality scope"
-                ))),
-            }
-        }
-    }
-}
-
-/// Checks the caller's role for `access`, with no locality involved.
-pub fn require_access(principal: &Principal, access: Access) -> Result<()> {
-    let allowed = match access {
-        Access::Read => !principal.roles.is_empty(),
-        Access::Write => principal.has_role(Role::Editor),
-    };
-    if allowed {
-        Ok(())
-    } else {
-        Err(Error::PermissionDenied(match access {
-            Access::Read => "the caller has no role".to_owned(),
-            Access::Write => "changing records needs the editor role".to_owned(),
-        }))
-    }
-}
-
-/// Checks that the caller's scope is the whole country (needed to create provinces).
-pub fn require_national(principal: &Principal, what: &str) -> Result<()> {
-    require_access(principal, Access::Write)?;
-    match principal.scope {
-        Scope::National => Ok(()),
-        Scope::Localities(_) => Err(Error::PermissionDenied(format!("{what} needs a national locality scope"))),
-    }
-}
 
 /// The claims hrplan reads from a bearer token.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -482,15 +278,5 @@ mod tests {
         assert_eq!(principal.scope, Scope::National);
         assert!(principal.has_role(Role::Editor));
         Ok(())
-    }
-
-    #[test]
-    fn roles_decide_access() {
-        let mut principal = Principal::development();
-        principal.roles = [Role::AggregateReader].into_iter().collect();
-        assert!(require_access(&principal, Access::Read).is_ok());
-        assert!(matches!(require_access(&principal, Access::Write), Err(Error::PermissionDenied(_))));
-        principal.roles.clear();
-        assert!(require_access(&principal, Access::Read).is_err());
     }
 }

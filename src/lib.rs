@@ -9,11 +9,13 @@
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod context;
 pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod exchange;
 pub mod grpc;
+pub mod policy;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -17,7 +17,7 @@ use super::{
     placeholders, stmt,
 };
 use crate::{
-    auth::RequestContext,
+    context::RequestContext,
     domain::{
         locality::{Code, Kind, SuccessionKind, Tier, Version},
         text::fold,

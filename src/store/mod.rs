@@ -30,7 +30,7 @@ use sea_orm::{
     SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait, Value,
 };
 
-use crate::{auth::RequestContext, error::Result};
+use crate::{context::RequestContext, error::Result};
 
 /// Opens a pool on `url` (`sqlite://…` or `postgres://…`).
 pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<DatabaseConnection> {

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::{audit, begin_write, stmt};
 use crate::{
-    auth::RequestContext,
+    context::RequestContext,
     error::{Error, Result},
 };
 

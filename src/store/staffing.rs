@@ -13,7 +13,7 @@ use serde_json::json;
 
 use super::{audit, begin_write, locality_write::Idempotency, scope::scope_codes_cte, stmt};
 use crate::{
-    auth::RequestContext,
+    context::RequestContext,
     domain::{etag, locality::Code, person::Category},
     error::{Error, Result},
 };

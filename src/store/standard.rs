@@ -14,7 +14,7 @@ use serde_json::json;
 
 use super::{audit, begin_write, locality_write::Idempotency, placeholders, stmt};
 use crate::{
-    auth::RequestContext,
+    context::RequestContext,
     domain::{
         date::period_contains,
         etag,

@@ -19,7 +19,7 @@ use super::{
     stmt,
 };
 use crate::{
-    auth::RequestContext,
+    context::RequestContext,
     domain::{
         date::period_contains,
         etag,

@@ -16,7 +16,7 @@ use super::{
     training::{LineRecord, PlanRecord, load_plan, plan_name},
 };
 use crate::{
-    auth::RequestContext,
+    context::RequestContext,
     domain::{
         etag,
         locality::Code,

@@ -17,7 +17,7 @@ use super::{
     stmt,
 };
 use crate::{
-    auth::RequestContext,
+    context::RequestContext,
     domain::{
         etag,
         filter::UnitCondition,
