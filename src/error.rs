@@ -46,9 +46,14 @@ pub enum Error {
     /// The request is well formed but breaks a rule of the records as they are.
     #[error("{}", summarize(.0.iter().map(|v| format!("{}: {}", v.subject, v.description))))]
     FailedPrecondition(Vec<RuleViolation>),
-    /// A concurrent change got there first (stale etag, serialization failure).
+    /// A concurrent change got there first (a stale etag); reading again may help.
     #[error("{0}")]
     Aborted(String),
+    /// A concurrent transaction conflicted with this one (PostgreSQL serialization
+    /// failure or deadlock, or the same request identifier in flight): the unit of
+    /// work runs the request again, and answers ABORTED if it keeps conflicting.
+    #[error("{0}")]
+    Conflict(String),
     /// The caller lacks the role or the locality scope for this request.
     #[error("{0}")]
     PermissionDenied(String),
@@ -122,7 +127,7 @@ impl From<DbErr> for Error {
                     sea_orm::sqlx::Error::Database(db) => match db.code().as_deref() {
                         // PostgreSQL: serialization failure, deadlock.
                         Some("40001") | Some("40P01") => {
-                            Self::Aborted("a concurrent change conflicted with this one; retry".to_owned())
+                            Self::Conflict("a concurrent change conflicted with this one; retry".to_owned())
                         }
                         // SQLite: SQLITE_BUSY, SQLITE_LOCKED and their extended codes
                         // (SQLSTATEs always have five characters, SQLite codes fewer).
@@ -168,7 +173,7 @@ impl From<Error> for Status {
                 );
                 Status::with_error_details(Code::FailedPrecondition, message, details)
             }
-            Error::Aborted(_) => Status::aborted(message),
+            Error::Aborted(_) | Error::Conflict(_) => Status::aborted(message),
             Error::PermissionDenied(_) => Status::permission_denied(message),
             Error::Unauthenticated(_) => Status::unauthenticated(message),
             Error::DeadlineExceeded => Status::deadline_exceeded(message),

@@ -15,6 +15,7 @@ mod m20261122_000005_create_rotations_pools_quotas;
 mod m20261122_000006_create_person_facts;
 mod m20261130_100000_add_person_identifiers;
 mod m20261130_210000_add_unit_code;
+mod m20261201_000001_create_idempotency_keys;
 
 /// Runs every migration in order.
 #[derive(Debug)]
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000006_create_person_facts::Migration),
             Box::new(m20261130_100000_add_person_identifiers::Migration),
             Box::new(m20261130_210000_add_unit_code::Migration),
+            Box::new(m20261201_000001_create_idempotency_keys::Migration),
         ]
     }
 }

@@ -151,7 +151,7 @@ pub(super) async fn import_people(
                     unchanged_count: count(unchanged),
                 });
             }
-            Err(Error::AlreadyExists(what) | Error::Aborted(what)) if attempt < ATTEMPTS => {
+            Err(Error::AlreadyExists(what) | Error::Aborted(what) | Error::Conflict(what)) if attempt < ATTEMPTS => {
                 tracing::info!(attempt, conflict = %what, "an import met a concurrent write; planning it again");
             }
             Err(e) => return Err(e.into()),
