@@ -32,10 +32,9 @@ use hrplan::{
     startup::Application,
     store::{
         self,
-        locality_write::Idempotency,
         person::{NewRecord, insert_records},
-        unit::{NewUnit, Sector, UnitKind, create},
     },
+    units::{Sector, UnitFields, UnitKind, usecases::create, wire::CreateUnit},
 };
 use sea_orm::{ConnectionTrait, Database};
 use tonic::{metadata::MetadataValue, transport::Channel};
@@ -311,18 +310,20 @@ async fn main() -> anyhow::Result<()> {
         if code.tier() != Tier::Commune {
             continue;
         }
-        let new = NewUnit {
+        let new = CreateUnit {
             locality: code.clone(),
-            display_name: format!("Ủy ban nhân dân {code}"),
-            sector: Sector::StateAdministration,
-            kind: UnitKind::PeoplesCommittee,
-            valid_from: row.try_get("", "valid_from")?,
-            valid_until: row.try_get("", "valid_until")?,
+            fields: UnitFields {
+                display_name: format!("Ủy ban nhân dân {code}"),
+                sector: Sector::StateAdministration,
+                kind: UnitKind::PeoplesCommittee,
+                valid_from: row.try_get("", "valid_from")?,
+                valid_until: row.try_get("", "valid_until")?,
+                code: None,
+            },
+            key: None,
         };
-        let unit = create(&db, &ctx, &new, &Idempotency { request_id: None, fingerprint: String::new() })
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        units.push((unit.id, code));
+        let unit = create(&db, &ctx, new).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        units.push((unit.name.id(), code));
     }
     anyhow::ensure!(!units.is_empty(), "no commune in force on {as_of}");
 

@@ -21,4 +21,5 @@ pub mod sql;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod units;
 pub mod uow;

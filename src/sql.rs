@@ -22,8 +22,12 @@
 //!
 //! (A `macro_rules!` wrapper around `raw_sql!` cannot see the caller's variables, by
 //! macro hygiene; hence the small function.)
+//!
+//! SQL whose shape depends on the request (optional filter terms, a scope CTE) is
+//! assembled with [`Query`]: text and bound values pushed in order, numbered when the
+//! statement is made, so that fragments compose without anyone counting placeholders.
 
-use sea_orm::{ConnectionTrait, Statement};
+use sea_orm::{ConnectionTrait, Statement, Value, Values};
 pub use sea_orm::{FromQueryResult, raw_sql};
 
 use crate::error::Result;
@@ -47,6 +51,84 @@ pub async fn all<R: FromQueryResult>(conn: &impl ConnectionTrait, statement: Sta
 /// The first row of a query, if any.
 pub async fn one<R: FromQueryResult>(conn: &impl ConnectionTrait, statement: Statement) -> Result<Option<R>> {
     Ok(R::find_by_statement(on(conn, statement)).one(conn).await?)
+}
+
+/// SQL assembled from fragments and bound values.
+///
+/// ```ignore
+/// let mut q = Query::new("SELECT id FROM units WHERE valid_from <= ");
+/// q.bind(as_of).push(" AND sector IN (").bind_list(sectors).push(")");
+/// let ids: Vec<IdRow> = sql::all(conn, q.build()).await?;
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    parts: Vec<Part>,
+}
+
+#[derive(Debug, Clone)]
+enum Part {
+    Text(String),
+    Value(Value),
+}
+
+impl Query {
+    /// A query starting with `text`.
+    pub fn new(text: impl Into<String>) -> Self {
+        Self { parts: vec![Part::Text(text.into())] }
+    }
+
+    /// Appends SQL text (never a value: values are bound).
+    pub fn push(&mut self, text: impl Into<String>) -> &mut Self {
+        self.parts.push(Part::Text(text.into()));
+        self
+    }
+
+    /// Appends a bound value.
+    pub fn bind(&mut self, value: impl Into<Value>) -> &mut Self {
+        self.parts.push(Part::Value(value.into()));
+        self
+    }
+
+    /// Appends bound values separated by commas (for `IN (…)`). An empty list writes
+    /// `NULL`, which neither `IN` nor `NOT IN` matches: leave the term out instead.
+    pub fn bind_list<V: Into<Value>>(&mut self, values: impl IntoIterator<Item = V>) -> &mut Self {
+        let mut any = false;
+        for value in values {
+            if any {
+                self.parts.push(Part::Text(", ".to_owned()));
+            }
+            self.parts.push(Part::Value(value.into()));
+            any = true;
+        }
+        if !any {
+            self.parts.push(Part::Text("NULL".to_owned()));
+        }
+        self
+    }
+
+    /// Appends another query's fragments and values.
+    pub fn append(&mut self, other: Query) -> &mut Self {
+        self.parts.extend(other.parts);
+        self
+    }
+
+    /// The statement, parameters numbered `$1, $2, …` in order (both backends accept
+    /// them); pass it to [`all`], [`one`], [`execute`] or [`count`], which set its backend.
+    pub fn build(&self) -> Statement {
+        let mut sql = String::new();
+        let mut values = Vec::new();
+        for part in &self.parts {
+            match part {
+                Part::Text(text) => sql.push_str(text),
+                Part::Value(value) => {
+                    values.push(value.clone());
+                    sql.push('$');
+                    sql.push_str(&values.len().to_string());
+                }
+            }
+        }
+        Statement { sql, values: Some(Values(values)), db_backend: sea_orm::DbBackend::Postgres }
+    }
 }
 
 /// A single value, such as `COUNT(*) AS n` read into [`Count`].
@@ -104,6 +186,22 @@ mod tests {
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         assert_eq!(n, 1);
         Ok(())
+    }
+
+    #[test]
+    fn assembled_queries_number_their_values_in_order() {
+        let mut cte = Query::new("WITH picked(id) AS (SELECT id FROM t WHERE id IN (");
+        cte.bind_list([1_i64, 2]).push("))");
+        let mut q = Query::new("");
+        q.append(cte).push(" SELECT * FROM picked WHERE id > ").bind(0_i64).push(" AND id NOT IN (");
+        q.bind_list(Vec::<i64>::new()).push(")");
+        let statement = q.build();
+        assert_eq!(
+            statement.sql,
+            "WITH picked(id) AS (SELECT id FROM t WHERE id IN ($1, $2)) SELECT * FROM picked WHERE id > $3 \
+             AND id NOT IN (NULL)"
+        );
+        assert_eq!(statement.values.map(|v| v.0.len()), Some(3));
     }
 
     #[test]

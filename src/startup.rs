@@ -43,9 +43,9 @@ use crate::{
         standard::StandardApi,
         succession::SuccessionPoolApi,
         training_plan::TrainingPlanApi,
-        unit::UnitApi,
     },
     store,
+    units::UnitApi,
 };
 
 /// A server with its database ready and its port bound, not yet serving.

@@ -1,7 +1,7 @@
 //! The unit of work: the one path every write takes.
 //!
-//! [`Write::run`] (and [`Write::run_create`] for creates that may be retried):
-//! 1. begins a transaction: on SQLite `BEGIN IMMEDIATE`, so writers queue one behind
+//! A use case runs [`retrying`] around [`Write::begin`] … [`Tx::commit`]:
+//! 1. [`Write::begin`] begins a transaction: on SQLite `BEGIN IMMEDIATE`, so writers queue one behind
 //!    the other and a check made inside the transaction still holds at its commit; on
 //!    PostgreSQL `READ COMMITTED` with the row locks and constraints each use case
 //!    takes, or `REPEATABLE READ` for a write that plans from several reads
@@ -11,15 +11,34 @@
 //!    committed replays its result, a reuse of the identifier for another request is
 //!    INVALID_ARGUMENT, and a retry that arrives while the first still runs waits for
 //!    it on the key's primary key, then replays;
-//! 3. runs the use case's `work` (its rule checks that read the database and its
-//!    writes) inside the transaction;
-//! 4. records the audit entry, brings the person facts of the people the write
+//! 3. the use case checks its rules that read the database and writes, on
+//!    [`Tx::conn`];
+//! 4. [`Tx::commit`] records the audit entry, brings the person facts of the people the write
 //!    touched in step, checks that the caller still waits, and commits (or rolls back
 //!    for `validate_only`).
 //!
 //! A conflict with a concurrent transaction ([`Error::Conflict`]: a PostgreSQL
 //! serialization failure or deadlock, or the identifier claimed by a request in
-//! flight) runs the whole unit again, a few times, before it answers ABORTED.
+//! flight) makes [`retrying`] run the whole unit again, a few times, before it answers
+//! ABORTED. An error anywhere drops the transaction, which rolls it back.
+//!
+//! ```ignore
+//! let write = Write::new("CreateUnit").idempotent(key);
+//! uow::retrying(|| async {
+//!     let tx = match write.begin(db, ctx).await? {
+//!         Begun::Replay(tx, resource) => return tx.replay(load(tx.conn(), &resource).await).await,
+//!         Begun::Fresh(tx) => tx,
+//!     };
+//!     authorize(tx.conn(), tx.principal(), &locality, Access::Write).await?;
+//!     let id = queries::insert(tx.conn(), &fields).await?;
+//!     tx.commit(Done::new(load(tx.conn(), id).await?, format!("units/{id}"))).await
+//! })
+//! .await
+//! ```
+//! (Closures that take the transaction as an argument would read better, but their
+//! futures cannot be shown to be `Send` for every lifetime, which tonic needs.)
+
+use std::future::Future;
 
 use chrono::Utc;
 use sea_orm::{
@@ -37,11 +56,32 @@ use crate::{
 /// How often a unit of work runs before a conflict is answered ABORTED.
 const ATTEMPTS: usize = 5;
 
+/// Runs `attempt` (a whole unit of work: begin … commit) again while it ends in a
+/// conflict with a concurrent transaction, a few times; then answers ABORTED.
+pub async fn retrying<T, F, Fut>(mut attempt: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    let mut tries = 1;
+    loop {
+        match attempt().await {
+            Err(Error::Conflict(why)) if tries < ATTEMPTS => {
+                tracing::debug!(tries, why, "write conflicted with a concurrent one; running it again");
+                tries += 1;
+            }
+            Err(Error::Conflict(why)) => return Err(Error::Aborted(why)),
+            other => return other,
+        }
+    }
+}
+
 /// The transaction of a unit of work, with the request it serves.
 #[derive(Debug)]
 pub struct Tx<'a> {
     txn: DatabaseTransaction,
     ctx: &'a RequestContext,
+    write: Write,
 }
 
 impl Tx<'_> {
@@ -58,6 +98,66 @@ impl Tx<'_> {
     /// The caller.
     pub fn principal(&self) -> &Principal {
         &self.ctx.principal
+    }
+
+    /// Ends a replay: answers `value` (what the first request's resource is now) and
+    /// writes nothing.
+    pub async fn replay<T>(self, value: Result<T>) -> Result<T> {
+        let value = value?;
+        self.txn.rollback().await?;
+        Ok(value)
+    }
+
+    /// Ends the unit of work: records what the use case did in the idempotency key
+    /// and the audit log, brings the person facts in step, checks that the caller
+    /// still waits, and commits (or, for `validate_only`, rolls back); answers the
+    /// use case's value.
+    pub async fn commit<T>(self, done: Done<T>) -> Result<T> {
+        let Self { txn, ctx, write } = self;
+        let subject = ctx.principal.subject.as_str();
+        if let Some(key) = &write.key {
+            let (method, request_id, resource) = (write.method, key.request_id.as_str(), done.resource.as_str());
+            sql::execute(
+                &txn,
+                raw_sql!(
+                    Postgres,
+                    "UPDATE idempotency_keys SET resource = {resource} \
+                     WHERE subject = {subject} AND method = {method} AND request_id = {request_id}"
+                ),
+            )
+            .await?;
+        }
+        let request_id = write.key.as_ref().map(|k| k.request_id.as_str());
+        store::audit::record(&txn, subject, write.method, &done.resource, request_id, done.detail).await?;
+        if write.validate_only {
+            ctx.check_deadline()?;
+            txn.rollback().await?;
+        } else {
+            store::commit(txn, ctx).await?;
+        }
+        Ok(done.value)
+    }
+}
+
+/// How a unit of work began.
+#[derive(Debug)]
+pub enum Begun<'a> {
+    /// A new request: do the work, then [`Tx::commit`].
+    Fresh(Tx<'a>),
+    /// A retry of a committed request: answer what its resource (the `String`, as its
+    /// work named it) is now, with [`Tx::replay`].
+    Replay(Tx<'a>, String),
+}
+
+impl<'a> Begun<'a> {
+    /// The transaction of a write that is never replayed (it has no request key).
+    pub fn fresh(self) -> Result<Tx<'a>> {
+        match self {
+            Self::Fresh(tx) => Ok(tx),
+            Self::Replay(_, resource) => {
+                Err(Error::internal(format!("a write without a request identifier was replayed ({resource})")))
+            }
+        }
     }
 }
 
@@ -82,8 +182,8 @@ pub struct RequestKey {
     pub fingerprint: String,
 }
 
-/// What a use case's work wrote: its value, the resource it names in the audit log
-/// (and that a replay loads), and the audit entry's detail.
+/// What a use case wrote: its value, the resource it names in the audit log (and
+/// that a replay loads), and the audit entry's detail.
 #[derive(Debug)]
 pub struct Done<T> {
     /// What the use case returns.
@@ -150,79 +250,16 @@ impl Write {
         self
     }
 
-    /// Runs a write that is not replayed (an update, a delete, a transition).
-    pub async fn run<T>(
-        self,
-        db: &DatabaseConnection,
-        ctx: &RequestContext,
-        mut work: impl AsyncFnMut(&Tx<'_>) -> Result<Done<T>>,
-    ) -> Result<T> {
-        self.run_create(db, ctx, &mut work, async |_: &Tx<'_>, resource: &str| {
-            Err(Error::internal(format!("a write without a request identifier was replayed ({resource})")))
-        })
-        .await
-    }
-
-    /// Runs a create: with a request key, a retry of a committed request answers
-    /// `replay(tx, resource)`, where `resource` is what the first request's work named.
-    pub async fn run_create<T>(
-        self,
-        db: &DatabaseConnection,
-        ctx: &RequestContext,
-        mut work: impl AsyncFnMut(&Tx<'_>) -> Result<Done<T>>,
-        mut replay: impl AsyncFnMut(&Tx<'_>, &str) -> Result<T>,
-    ) -> Result<T> {
-        let mut attempt = 1;
-        loop {
-            match self.attempt(db, ctx, &mut work, &mut replay).await {
-                Err(Error::Conflict(why)) if attempt < ATTEMPTS => {
-                    tracing::debug!(method = self.method, attempt, why, "write conflicted; running it again");
-                    attempt += 1;
-                }
-                Err(Error::Conflict(why)) => return Err(Error::Aborted(why)),
-                other => return other,
-            }
+    /// Begins the unit of work, claiming the request key if there is one.
+    pub async fn begin<'a>(&self, db: &DatabaseConnection, ctx: &'a RequestContext) -> Result<Begun<'a>> {
+        let tx = Tx { txn: begin(db, self.isolation).await?, ctx, write: self.clone() };
+        match &self.key {
+            Some(key) => match self.claim(&tx, key).await? {
+                Some(resource) => Ok(Begun::Replay(tx, resource)),
+                None => Ok(Begun::Fresh(tx)),
+            },
+            None => Ok(Begun::Fresh(tx)),
         }
-    }
-
-    async fn attempt<T>(
-        &self,
-        db: &DatabaseConnection,
-        ctx: &RequestContext,
-        work: &mut impl AsyncFnMut(&Tx<'_>) -> Result<Done<T>>,
-        replay: &mut impl AsyncFnMut(&Tx<'_>, &str) -> Result<T>,
-    ) -> Result<T> {
-        let tx = Tx { txn: begin(db, self.isolation).await?, ctx };
-        if let Some(key) = &self.key
-            && let Some(resource) = self.claim(&tx, key).await?
-        {
-            let value = replay(&tx, &resource).await?;
-            tx.txn.rollback().await?;
-            return Ok(value);
-        }
-        let done = work(&tx).await?;
-        let subject = ctx.principal.subject.as_str();
-        if let Some(key) = &self.key {
-            let (method, request_id, resource) = (self.method, key.request_id.as_str(), done.resource.as_str());
-            sql::execute(
-                tx.conn(),
-                raw_sql!(
-                    Postgres,
-                    "UPDATE idempotency_keys SET resource = {resource} \
-                     WHERE subject = {subject} AND method = {method} AND request_id = {request_id}"
-                ),
-            )
-            .await?;
-        }
-        let request_id = self.key.as_ref().map(|k| k.request_id.as_str());
-        store::audit::record(tx.conn(), subject, self.method, &done.resource, request_id, done.detail).await?;
-        if self.validate_only {
-            ctx.check_deadline()?;
-            tx.txn.rollback().await?;
-        } else {
-            store::commit(tx.txn, ctx).await?;
-        }
-        Ok(done.value)
     }
 
     /// Claims `key` for this request: `None` when it is new (the key row is written in

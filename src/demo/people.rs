@@ -17,13 +17,13 @@ use crate::{
         locality::{Code, Tier},
         person::{Category, EmploymentEnd, Gender, PersonFields, PlacementFields, QualificationFields, Rating},
     },
+    edge::enums::Table as _,
     store::{
         self,
         locality::{self as localities, LocalityRecord},
-        locality_write::Idempotency,
         person::{self as people, NewRecord},
-        unit::{self as units, NewUnit, Sector, UnitKind},
     },
+    units::{self, Sector, UnitFields, UnitKind, wire::CreateUnit},
 };
 
 const PEOPLE: &str = include_str!("../../data/demo-people.json");
@@ -120,24 +120,29 @@ pub async fn load(db: &DatabaseConnection, ctx: &RequestContext) -> anyhow::Resu
         .collect();
 
     // Units: one set per locality version, living as long as the version.
-    let no_retry = Idempotency { request_id: None, fingerprint: String::new() };
     let mut demo_units: Vec<DemoUnit> = Vec::new();
     for record in records.values() {
         for version in &record.versions {
             let Some(province) = province_of(&records, &record.code, version.valid_from) else { continue };
             for (index, unit) in spec.units.iter().enumerate().filter(|(_, u)| u.tier == record.tier.as_str()) {
-                let new = NewUnit {
+                let new = CreateUnit {
                     locality: record.code.clone(),
-                    display_name: unit.name.replace("{name}", &inner_name(&version.display_name)),
-                    sector: Sector::from_db(&unit.sector).with_context(|| format!("demo sector {}", unit.sector))?,
-                    kind: UnitKind::from_db(&unit.kind).with_context(|| format!("demo unit kind {}", unit.kind))?,
-                    valid_from: version.valid_from,
-                    valid_until: version.valid_until,
+                    fields: UnitFields {
+                        display_name: unit.name.replace("{name}", &inner_name(&version.display_name)),
+                        sector: Sector::from_stored(&unit.sector)
+                            .with_context(|| format!("demo sector {}", unit.sector))?,
+                        kind: UnitKind::from_stored(&unit.kind)
+                            .with_context(|| format!("demo unit kind {}", unit.kind))?,
+                        valid_from: version.valid_from,
+                        valid_until: version.valid_until,
+                        code: None,
+                    },
+                    key: None,
                 };
                 let created =
-                    units::create(db, ctx, &new, &no_retry).await.map_err(|e| anyhow::anyhow!("demo unit: {e}"))?;
+                    units::usecases::create(db, ctx, new).await.map_err(|e| anyhow::anyhow!("demo unit: {e}"))?;
                 demo_units.push(DemoUnit {
-                    id: created.id,
+                    id: created.name.id(),
                     spec: index,
                     locality: record.code.clone(),
                     province: province.clone(),

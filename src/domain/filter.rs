@@ -127,79 +127,6 @@ pub fn parse_locality_order(order_by: &str) -> Result<(LocalityOrder, bool), Str
     }
 }
 
-/// One condition of a unit filter, over the sector and kind vocabularies `S` and `K`
-/// (the store's own types; this module knows only their names).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum UnitCondition<S, K> {
-    /// `sector = X` (`equal`) or `sector != X`.
-    Sector {
-        /// Whether the sector must equal (true) or differ (false).
-        equal: bool,
-        /// The sector compared with.
-        sector: S,
-    },
-    /// `kind = X` or `kind != X`.
-    Kind {
-        /// Whether the kind must equal (true) or differ (false).
-        equal: bool,
-        /// The kind compared with.
-        kind: K,
-    },
-    /// `code = "X"` or `code != "X"`, compared without regard to case.
-    Code {
-        /// Whether the code must equal (true) or differ (false).
-        equal: bool,
-        /// The code compared with, as given.
-        code: String,
-    },
-}
-
-/// Parses `sector = HEALTH AND kind != SCHOOL AND code = "DB-03334"`.
-///
-/// `sectors` and `kinds` name the values in short upper-case form (`HEALTH`); a filter
-/// may use the short or full form (`SECTOR_HEALTH`, `UNIT_KIND_SCHOOL`), in any case.
-/// An empty filter has no conditions.
-pub fn parse_unit_filter<S: Copy, K: Copy>(
-    filter: &str,
-    sectors: &[(&str, S)],
-    kinds: &[(&str, K)],
-) -> Result<Vec<UnitCondition<S, K>>, String> {
-    let filter = filter.trim();
-    if filter.is_empty() {
-        return Ok(Vec::new());
-    }
-    if filter.len() > 1000 {
-        return Err("is longer than 1000 characters".to_owned());
-    }
-    filter
-        .split(" AND ")
-        .map(|term| {
-            let term = term.trim();
-            let (negated, term) = match term.strip_prefix("NOT ") {
-                Some(rest) => (true, rest.trim()),
-                None => (false, term),
-            };
-            let (field, equal, value) = if let Some((f, v)) = term.split_once("!=") {
-                (f.trim(), false, unquote(v.trim()))
-            } else if let Some((f, v)) = term.split_once('=') {
-                (f.trim(), true, unquote(v.trim()))
-            } else {
-                return Err(format!("cannot read `{term}`; expected `field = value` or `field != value`"));
-            };
-            let equal = equal != negated;
-            match field {
-                "sector" => parse_enum(value, "SECTOR_", sectors).map(|sector| UnitCondition::Sector { equal, sector }),
-                "kind" => parse_enum(value, "UNIT_KIND_", kinds).map(|kind| UnitCondition::Kind { equal, kind }),
-                "code" => match super::unit::parse_code(value)? {
-                    Some(code) => Ok(UnitCondition::Code { equal, code }),
-                    None => Err("`code` needs a value: `code = \"DB-03334\"`".to_owned()),
-                },
-                other => Err(format!("unknown field `{other}`; filterable fields are sector, kind and code")),
-            }
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,34 +163,5 @@ mod tests {
         assert_eq!(parse_locality_order("display_name desc"), Ok((LocalityOrder::DisplayName, true)));
         assert!(parse_locality_order("population").is_err());
         assert!(parse_locality_order("code sideways").is_err());
-    }
-
-    const SECTORS: &[(&str, u8)] = &[("EDUCATION", 4), ("HEALTH", 5)];
-    const UNIT_KINDS: &[(&str, char)] = &[("SCHOOL", 's'), ("HEALTH_FACILITY", 'h')];
-
-    #[test]
-    fn unit_filters_compare_sector_and_kind() {
-        assert_eq!(
-            parse_unit_filter("sector = health AND kind != UNIT_KIND_SCHOOL", SECTORS, UNIT_KINDS),
-            Ok(vec![UnitCondition::Sector { equal: true, sector: 5 }, UnitCondition::Kind { equal: false, kind: 's' }])
-        );
-        assert_eq!(
-            parse_unit_filter(r#"NOT sector = "SECTOR_EDUCATION""#, SECTORS, UNIT_KINDS),
-            Ok(vec![UnitCondition::Sector { equal: false, sector: 4 }])
-        );
-        assert_eq!(parse_unit_filter(" ", SECTORS, UNIT_KINDS), Ok(vec![]));
-        assert_eq!(
-            parse_unit_filter(r#"code = "db-03334""#, SECTORS, UNIT_KINDS),
-            Ok(vec![UnitCondition::Code { equal: true, code: "db-03334".to_owned() }])
-        );
-        assert!(parse_unit_filter("code = \"a b\"", SECTORS, UNIT_KINDS).is_err());
-    }
-
-    #[test]
-    fn unit_filters_reject_unknown_fields_values_and_operators() {
-        assert!(parse_unit_filter("tier = COMMUNE", SECTORS, UNIT_KINDS).is_err());
-        assert!(parse_unit_filter("sector = ARMY", SECTORS, UNIT_KINDS).is_err());
-        assert!(parse_unit_filter("kind:school", SECTORS, UNIT_KINDS).is_err());
-        assert!(parse_unit_filter("sector", SECTORS, UNIT_KINDS).is_err());
     }
 }

@@ -164,6 +164,18 @@ impl SuccessionKind {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Code(String);
 
+impl From<Code> for sea_orm::Value {
+    fn from(code: Code) -> Self {
+        code.0.into()
+    }
+}
+
+impl From<&Code> for sea_orm::Value {
+    fn from(code: &Code) -> Self {
+        code.0.as_str().into()
+    }
+}
+
 impl Code {
     /// Parses a code, checking digits and length.
     pub fn parse(code: &str) -> Result<Self, String> {

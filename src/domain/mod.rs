@@ -14,7 +14,6 @@ pub mod rotation;
 pub mod standard;
 pub mod text;
 pub mod training;
-pub mod unit;
 pub mod upsert;
 
 /// The etag of a record's revision (AIP-154): the revision number, quoted.

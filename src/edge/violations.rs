@@ -43,6 +43,12 @@ impl Violations {
         if self.0.is_empty() { Ok(()) } else { Err(Error::InvalidArgument(self.0)) }
     }
 
+    /// INVALID_ARGUMENT with every violation recorded (for a request that cannot be
+    /// checked further).
+    pub fn into_error(self) -> Error {
+        Error::InvalidArgument(self.0)
+    }
+
     /// `value` when nothing was recorded, else INVALID_ARGUMENT with every violation.
     ///
     /// The usual end of a conversion: each field was checked with [`Self::check`] into

@@ -28,7 +28,6 @@ pub mod staffing;
 pub mod standard;
 pub mod succession;
 pub mod training_plan;
-pub mod unit;
 
 use sha2::{Digest, Sha256};
 

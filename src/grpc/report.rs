@@ -12,7 +12,6 @@ use super::{
     pb::{self, report_service_server::ReportService},
     person::{category, category_to_pb},
     required,
-    unit::sector,
 };
 use crate::{
     auth::{Access, RequestContext, Role, authorize, authorize_national},
@@ -29,6 +28,7 @@ use crate::{
         standard::{Candidate, LevelRef, RankedLevel},
         text::fold,
     },
+    edge::enums::Table as _,
     error::Result,
     store::{
         facts,
@@ -36,6 +36,7 @@ use crate::{
         report::{self as reports, GroupCounts, Population},
         standard as standards,
     },
+    units::Sector,
 };
 
 /// The ReportService implementation.
@@ -85,7 +86,9 @@ fn population(v: &mut Violations, scope: Option<&pb::ReportScope>) -> Option<Pop
         .sectors
         .iter()
         .enumerate()
-        .filter_map(|(i, s)| v.check(format!("scope.sectors[{i}]"), sector(*s)).map(|s| s.as_str().to_owned()))
+        .filter_map(|(i, s)| {
+            v.check(format!("scope.sectors[{i}]"), Sector::required(*s)).map(|s| s.stored().to_owned())
+        })
         .collect();
     v.extend(check_tags(&scope.locality_tags, "scope.locality_tags"));
     Some(Population {

@@ -20,7 +20,6 @@ pub mod standard;
 pub mod succession;
 pub mod training;
 pub mod training_write;
-pub mod unit;
 
 use std::time::Duration;
 

@@ -60,6 +60,21 @@ pub fn scope_codes_cte(roots: &BTreeSet<Code>) -> (String, Vec<Value>) {
     (sql, values)
 }
 
+/// [`scope_codes_cte`] as a composable query fragment (`scope_codes(code) AS (…)`, to
+/// follow `WITH RECURSIVE`).
+pub fn scope_codes(roots: &BTreeSet<Code>) -> crate::sql::Query {
+    let mut q =
+        crate::sql::Query::new(format!("{EDGES}, scope_codes(code) AS (SELECT code FROM localities WHERE code IN ("));
+    if roots.is_empty() {
+        // No roots: a code that cannot exist, so the scope is empty.
+        q.bind("-");
+    } else {
+        q.bind_list(roots.iter().map(|r| r.as_str().to_owned()));
+    }
+    q.push(") UNION SELECT e.down FROM edges e JOIN scope_codes s ON e.up = s.code)");
+    q
+}
+
 /// The locality that places a person in a caller's scope on `day`: the locality of the
 /// unit of the placement in force that day. With `latest_if_none`, a person placed
 /// nowhere that day is placed by their most recent placement (so an editor can still

@@ -28,5 +28,6 @@ mod staffing;
 mod standards;
 mod succession;
 mod training_plans;
+mod unit_of_work;
 mod units;
 mod validation;
