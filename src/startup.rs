@@ -6,7 +6,11 @@ use anyhow::Context as _;
 use http::{HeaderName, Method};
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
-use tonic::{service::interceptor::InterceptedService, transport::Server};
+use tonic::{
+    server::NamedService,
+    service::{RoutesBuilder, interceptor::InterceptedService},
+    transport::Server,
+};
 use tonic_health::{ServingStatus, server::HealthReporter};
 use tower::util::option_layer;
 use tower_http::{
@@ -21,28 +25,15 @@ use crate::{
     config::ServerConfig,
     demo,
     grpc::{
-        FILE_DESCRIPTOR_SET,
-        enrollment::EnrollmentApi,
-        locality::LocalityApi,
-        pb::enrollment_service_server::{EnrollmentServiceServer, SERVICE_NAME as ENROLLMENT_SERVICE},
-        pb::locality_service_server::{LocalityServiceServer, SERVICE_NAME as LOCALITY_SERVICE},
-        pb::person_service_server::{PersonServiceServer, SERVICE_NAME as PERSON_SERVICE},
-        pb::report_service_server::{ReportServiceServer, SERVICE_NAME as REPORT_SERVICE},
-        pb::rotation_service_server::{RotationServiceServer, SERVICE_NAME as ROTATION_SERVICE},
-        pb::scale_service_server::{SERVICE_NAME as SCALE_SERVICE, ScaleServiceServer},
-        pb::staffing_service_server::{SERVICE_NAME as STAFFING_SERVICE, StaffingServiceServer},
-        pb::standard_service_server::{SERVICE_NAME as STANDARD_SERVICE, StandardServiceServer},
-        pb::succession_pool_service_server::{SERVICE_NAME as SUCCESSION_POOL_SERVICE, SuccessionPoolServiceServer},
-        pb::training_plan_service_server::{SERVICE_NAME as TRAINING_PLAN_SERVICE, TrainingPlanServiceServer},
-        pb::unit_service_server::{SERVICE_NAME as UNIT_SERVICE, UnitServiceServer},
-        person::PersonApi,
-        report::ReportApi,
-        rotation::RotationApi,
-        scale::ScaleApi,
-        staffing::StaffingApi,
-        standard::StandardApi,
-        succession::SuccessionPoolApi,
-        training_plan::TrainingPlanApi,
+        FILE_DESCRIPTOR_SET, enrollment::EnrollmentApi, locality::LocalityApi,
+        pb::enrollment_service_server::EnrollmentServiceServer, pb::locality_service_server::LocalityServiceServer,
+        pb::person_service_server::PersonServiceServer, pb::report_service_server::ReportServiceServer,
+        pb::rotation_service_server::RotationServiceServer, pb::scale_service_server::ScaleServiceServer,
+        pb::staffing_service_server::StaffingServiceServer, pb::standard_service_server::StandardServiceServer,
+        pb::succession_pool_service_server::SuccessionPoolServiceServer,
+        pb::training_plan_service_server::TrainingPlanServiceServer, pb::unit_service_server::UnitServiceServer,
+        person::PersonApi, report::ReportApi, rotation::RotationApi, scale::ScaleApi, staffing::StaffingApi,
+        standard::StandardApi, succession::SuccessionPoolApi, training_plan::TrainingPlanApi,
     },
     store,
     units::UnitApi,
@@ -102,7 +93,6 @@ impl Application {
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
         let Self { listener, local_addr, db, authenticator, config } = self;
         let (health_reporter, health_service) = tonic_health::server::health_reporter();
-        let probe = tokio::spawn(probe_health(db.clone(), health_reporter, config.health_probe_interval));
 
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
@@ -113,60 +103,9 @@ impl Application {
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
             .build_v1alpha()?;
 
-        let interceptor = ContextInterceptor::new(authenticator);
-        let localities = InterceptedService::new(
-            LocalityServiceServer::new(LocalityApi::new(db.clone()))
-                .max_decoding_message_size(config.max_message_bytes),
-            interceptor.clone(),
-        );
-        let units = InterceptedService::new(
-            UnitServiceServer::new(UnitApi::new(db.clone())).max_decoding_message_size(config.max_message_bytes),
-            interceptor.clone(),
-        );
-        let scales = InterceptedService::new(
-            ScaleServiceServer::new(ScaleApi::new(db.clone())).max_decoding_message_size(config.max_message_bytes),
-            interceptor.clone(),
-        );
-        let people = InterceptedService::new(
-            PersonServiceServer::new(PersonApi::new(db.clone())).max_decoding_message_size(config.max_message_bytes),
-            interceptor.clone(),
-        );
-        let reports = InterceptedService::new(
-            ReportServiceServer::new(ReportApi::new(db.clone(), config.report_suppression_threshold))
-                .max_decoding_message_size(config.max_message_bytes),
-            interceptor.clone(),
-        );
-        let standards = InterceptedService::new(
-            StandardServiceServer::new(StandardApi::new(db.clone()))
-                .max_decoding_message_size(config.max_message_bytes),
-            interceptor.clone(),
-        );
-        let training_plans = InterceptedService::new(
-            TrainingPlanServiceServer::new(TrainingPlanApi::new(db.clone()))
-                .max_decoding_message_size(config.max_message_bytes),
-            interceptor.clone(),
-        );
-        let enrollments = InterceptedService::new(
-            EnrollmentServiceServer::new(EnrollmentApi::new(db.clone()))
-                .max_decoding_message_size(config.max_message_bytes),
-            interceptor.clone(),
-        );
-        let rotations = InterceptedService::new(
-            RotationServiceServer::new(RotationApi::new(db.clone()))
-                .max_decoding_message_size(config.max_message_bytes),
-            interceptor.clone(),
-        );
-
-        let succession_pools = InterceptedService::new(
-            SuccessionPoolServiceServer::new(SuccessionPoolApi::new(db.clone()))
-                .max_decoding_message_size(config.max_message_bytes),
-            interceptor.clone(),
-        );
-        let staffing = InterceptedService::new(
-            StaffingServiceServer::new(StaffingApi::new(db.clone()))
-                .max_decoding_message_size(config.max_message_bytes),
-            interceptor.clone(),
-        );
+        let services = services(&db, &config, ContextInterceptor::new(authenticator));
+        let probe =
+            tokio::spawn(probe_health(db.clone(), health_reporter, services.names, config.health_probe_interval));
 
         let cors = cors_layer(&config.cors_allowed_origins);
         let trace = TraceLayer::new(SharedClassifier::new(client_errors_are_not_failures()))
@@ -186,20 +125,14 @@ impl Application {
             .layer(tower::limit::GlobalConcurrencyLimitLayer::new(config.max_concurrent_requests))
             .layer(option_layer(cors))
             .layer(tonic_web::GrpcWebLayer::new())
-            .add_service(health_service)
-            .add_service(reflection_v1)
-            .add_service(reflection_v1alpha)
-            .add_service(localities)
-            .add_service(units)
-            .add_service(scales)
-            .add_service(standards)
-            .add_service(reports)
-            .add_service(people)
-            .add_service(training_plans)
-            .add_service(enrollments)
-            .add_service(succession_pools)
-            .add_service(staffing)
-            .add_service(rotations)
+            .add_routes(
+                services
+                    .routes
+                    .routes()
+                    .add_service(health_service)
+                    .add_service(reflection_v1)
+                    .add_service(reflection_v1alpha),
+            )
             .serve_with_incoming_shutdown(incoming, shutdown)
             .await;
         probe.abort();
@@ -207,6 +140,50 @@ impl Application {
         tracing::info!("server stopped");
         Ok(result?)
     }
+}
+
+/// Serves each server behind the context interceptor, with the message size limit, and
+/// records its name. (A macro, because the generated servers share no trait that names their response body.)
+macro_rules! serve {
+    ($services:ident, $limit:ident; $($server:expr),+ $(,)?) => {
+        $(
+            let server = $server.max_decoding_message_size($limit);
+            $services.names.push(name_of(&server));
+            $services.routes.add_service(InterceptedService::new(server, $services.interceptor.clone()));
+        )+
+    };
+}
+/// The services hrplan serves, in one list: each joins the routes behind the caller's
+/// context interceptor (authentication, scope) and the message size limit, and is
+/// reported by the health service. A new service is one line here.
+fn services(db: &DatabaseConnection, config: &ServerConfig, interceptor: ContextInterceptor) -> Services {
+    let limit = config.max_message_bytes;
+    let mut services = Services { routes: RoutesBuilder::default(), names: Vec::new(), interceptor };
+    serve!(services, limit;
+        LocalityServiceServer::new(LocalityApi::new(db.clone())),
+        UnitServiceServer::new(UnitApi::new(db.clone())),
+        ScaleServiceServer::new(ScaleApi::new(db.clone())),
+        StandardServiceServer::new(StandardApi::new(db.clone())),
+        ReportServiceServer::new(ReportApi::new(db.clone(), config.report_suppression_threshold)),
+        PersonServiceServer::new(PersonApi::new(db.clone())),
+        TrainingPlanServiceServer::new(TrainingPlanApi::new(db.clone())),
+        EnrollmentServiceServer::new(EnrollmentApi::new(db.clone())),
+        SuccessionPoolServiceServer::new(SuccessionPoolApi::new(db.clone())),
+        StaffingServiceServer::new(StaffingApi::new(db.clone())),
+        RotationServiceServer::new(RotationApi::new(db.clone())),
+    );
+    services
+}
+
+/// The routes of the served services and their names (for health).
+struct Services {
+    routes: RoutesBuilder,
+    names: Vec<&'static str>,
+    interceptor: ContextInterceptor,
+}
+
+fn name_of<S: NamedService>(_: &S) -> &'static str {
+    S::NAME
 }
 
 /// Logs as failures (at ERROR) only the codes that say the server failed; a caller's
@@ -242,7 +219,12 @@ fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
 }
 
 /// Reports NOT_SERVING, overall and per service, while the database does not answer.
-async fn probe_health(db: DatabaseConnection, reporter: HealthReporter, interval: std::time::Duration) {
+async fn probe_health(
+    db: DatabaseConnection,
+    reporter: HealthReporter,
+    services: Vec<&'static str>,
+    interval: std::time::Duration,
+) {
     let mut last = None;
     loop {
         let status = if store::ping(&db).await { ServingStatus::Serving } else { ServingStatus::NotServing };
@@ -250,20 +232,7 @@ async fn probe_health(db: DatabaseConnection, reporter: HealthReporter, interval
             if status == ServingStatus::NotServing {
                 warn!("database unreachable: reporting NOT_SERVING");
             }
-            for service in [
-                "",
-                LOCALITY_SERVICE,
-                UNIT_SERVICE,
-                SCALE_SERVICE,
-                STANDARD_SERVICE,
-                REPORT_SERVICE,
-                PERSON_SERVICE,
-                TRAINING_PLAN_SERVICE,
-                ENROLLMENT_SERVICE,
-                ROTATION_SERVICE,
-                SUCCESSION_POOL_SERVICE,
-                STAFFING_SERVICE,
-            ] {
+            for service in std::iter::once("").chain(services.iter().copied()) {
                 reporter.set_service_status(service, status).await;
             }
             last = Some(status);
