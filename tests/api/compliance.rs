@@ -3,13 +3,11 @@
 
 use hrplan::{
     auth::Role,
-    grpc::pb::{
-        self, person_service_client::PersonServiceClient, report_service_client::ReportServiceClient,
-        standard_service_client::StandardServiceClient,
-    },
+    grpc::pb::{self, person_service_client::PersonServiceClient, standard_service_client::StandardServiceClient},
 };
 use tonic::Code;
 
+use crate::clients::Caller;
 use crate::helpers::{TestApp, bearer, code_of, committee_unit, date, spawn_app, token};
 
 const UNIVERSITY: &str = "scales/professional/levels/university";
@@ -117,7 +115,8 @@ async fn fixture(app: &TestApp) {
 }
 
 async fn compliance(app: &TestApp, roles: &[Role], as_of: pb::Date) -> pb::GetStandardComplianceResponse {
-    ReportServiceClient::with_interceptor(app.channel.clone(), bearer(Some(token(&["20"], roles))))
+    app.as_(Caller::of(&["20"], roles))
+        .reports()
         .get_standard_compliance(pb::GetStandardComplianceRequest {
             scope: Some(pb::ReportScope {
                 locality: "localities/20".into(),
@@ -187,20 +186,18 @@ async fn compliance_hides_small_cells_from_aggregate_readers_and_keeps_to_the_ca
     assert_eq!((master.count, master.suppressed), (0, true));
     assert_eq!(counts(hidden.meeting.as_ref()), (6, 13, false));
 
-    let outside = ReportServiceClient::with_interceptor(
-        app.channel.clone(),
-        bearer(Some(token(&["11"], &[Role::PersonalDataReader]))),
-    )
-    .get_standard_compliance(pb::GetStandardComplianceRequest {
-        scope: Some(pb::ReportScope { locality: "localities/20".into(), ..Default::default() }),
-    })
-    .await;
+    let outside = app
+        .as_(Caller::of(&["11"], &[Role::PersonalDataReader]))
+        .reports()
+        .get_standard_compliance(pb::GetStandardComplianceRequest {
+            scope: Some(pb::ReportScope { locality: "localities/20".into(), ..Default::default() }),
+        })
+        .await;
     assert_eq!(code_of(outside), Code::PermissionDenied);
-    let invalid = ReportServiceClient::with_interceptor(
-        app.channel.clone(),
-        bearer(Some(token(&["*"], &[Role::PersonalDataReader]))),
-    )
-    .get_standard_compliance(pb::GetStandardComplianceRequest { scope: None })
-    .await;
+    let invalid = app
+        .as_(Caller::of(&["*"], &[Role::PersonalDataReader]))
+        .reports()
+        .get_standard_compliance(pb::GetStandardComplianceRequest { scope: None })
+        .await;
     assert_eq!(code_of(invalid), Code::InvalidArgument);
 }

@@ -10,7 +10,7 @@ use crate::helpers::{create_request, spawn_app};
 #[tokio::test]
 async fn a_create_whose_deadline_has_passed_writes_nothing() {
     let app = spawn_app().await;
-    let mut client = app.admin();
+    let mut client = app.as_admin().localities();
     let before = app.snapshot().await;
 
     let mut request = tonic::Request::new(create_request("11", T::Province, "Tỉnh Điện Biên", K::Province, ""));

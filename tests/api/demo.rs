@@ -6,8 +6,8 @@
 use hrplan::{
     auth::Role,
     grpc::pb::{
-        self, person_service_client::PersonServiceClient, report_service_client::ReportServiceClient,
-        staffing_service_client::StaffingServiceClient, training_plan_service_client::TrainingPlanServiceClient,
+        self, report_service_client::ReportServiceClient, staffing_service_client::StaffingServiceClient,
+        training_plan_service_client::TrainingPlanServiceClient,
     },
 };
 use serde_json::{Map, Value};
@@ -327,7 +327,8 @@ async fn the_planning_records_are_never_loaded_over_a_workforce_that_is_not_the_
     // A workforce of the operator's own: one person, not made by the demo.
     let office =
         committee_unit(&app, "localities/06463", "Ủy ban nhân dân thị trấn Đồng Mỏ", Some(date(2025, 7, 1))).await.name;
-    PersonServiceClient::with_interceptor(app.channel.clone(), bearer(Some(token(&["*"], &[Role::Admin]))))
+    app.as_admin()
+        .people()
         .create_person(pb::CreatePersonRequest {
             record: Some(pb::PersonRecord {
                 person: Some(pb::Person {

@@ -11,20 +11,15 @@ use std::collections::BTreeSet;
 use chrono::{NaiveDate, Utc};
 use hrplan::{
     auth::Role,
-    grpc::pb::{
-        self, ComplianceStatus, EnrollmentStatus as S, LocalityTier as T, PersonCategory as C,
-        enrollment_service_client::EnrollmentServiceClient, person_service_client::PersonServiceClient,
-        standard_service_client::StandardServiceClient, unit_service_client::UnitServiceClient,
-    },
+    grpc::pb::{self, ComplianceStatus, EnrollmentStatus as S, LocalityTier as T, PersonCategory as C},
     store::stmt,
 };
 use prost::Message as _;
 use sea_orm::{ConnectionTrait, Value};
-use tonic::{Code, Response, Status, service::interceptor::InterceptedService, transport::Channel};
+use tonic::Code;
 
-use crate::helpers::{Bearer, TestApp, bearer, date, field_violations, spawn_app, token};
-
-type EnrollmentClient = EnrollmentServiceClient<InterceptedService<Channel, Bearer>>;
+use crate::clients::{Caller, EnrollmentClient};
+use crate::helpers::{TestApp, date, fails_with, field_violations, spawn_app, unit};
 
 /// Xã Thanh Xương, a commune of Tỉnh Điện Biên (11).
 const THANH_XUONG: &str = "localities/03334";
@@ -32,47 +27,14 @@ const THANH_XUONG: &str = "localities/03334";
 const DONG_MO: &str = "localities/06463";
 const MASTER: &str = "scales/professional/levels/master";
 
-fn enrollments_as(app: &TestApp, localities: &[&str], roles: &[Role]) -> EnrollmentClient {
-    EnrollmentServiceClient::with_interceptor(app.channel.clone(), bearer(Some(token(localities, roles))))
-}
-
-fn admin(app: &TestApp) -> EnrollmentClient {
-    enrollments_as(app, &["*"], &[Role::Admin])
-}
-
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).expect("a calendar date")
-}
-
-/// Creates a unit in `locality` from 2020 and returns its name.
-async fn unit(app: &TestApp, locality: &str) -> String {
-    let mut units =
-        UnitServiceClient::with_interceptor(app.channel.clone(), bearer(Some(token(&["*"], &[Role::Admin]))));
-    units
-        .create_unit(pb::CreateUnitRequest {
-            unit: Some(pb::Unit {
-                display_name: "Ủy ban nhân dân".into(),
-                locality: locality.into(),
-                sector: pb::Sector::StateAdministration.into(),
-                kind: pb::UnitKind::PeoplesCommittee.into(),
-                valid_from: Some(date(2020, 1, 1)),
-                ..Default::default()
-            }),
-            request_id: String::new(),
-        })
-        .await
-        .expect("creating a unit")
-        .into_inner()
-        .unit
-        .expect("unit")
-        .name
 }
 
 /// Creates a civil servant with a college degree placed in `unit` from 2020 (a
 /// leader when `leader`) and returns the person's name.
 async fn person(app: &TestApp, unit: &str, leader: bool) -> String {
-    let mut people =
-        PersonServiceClient::with_interceptor(app.channel.clone(), bearer(Some(token(&["*"], &[Role::Admin]))));
+    let mut people = app.as_admin().people();
     people
         .create_person(pb::CreatePersonRequest {
             record: Some(pb::PersonRecord {
@@ -243,58 +205,17 @@ async fn moved(client: &mut EnrollmentClient, request: pb::TransitionEnrollmentR
     client.transition_enrollment(request).await.expect("transition").into_inner().enrollment.expect("enrolment")
 }
 
-/// Every row of the training tables and of every table the helpers snapshot.
-async fn state(app: &TestApp) -> Vec<String> {
-    let mut rows = app.snapshot().await;
-    let backend = app.db.get_database_backend();
-    let queries = [
-        "SELECT CAST(id AS TEXT) || '|' || CAST(plan_id AS TEXT) || '|' || CAST(person_id AS TEXT) || '|' || line_id \
-         || '|' || COALESCE(CAST(course_id AS TEXT), '') || '|' || status || '|' || CAST(enrollment_date AS TEXT) \
-         || '|' || COALESCE(grade, '') || '|' || CAST(distinction AS TEXT) || '|' \
-         || COALESCE(CAST(qualification_id AS TEXT), '') || '|' || CAST(revision AS TEXT) AS r FROM enrollments",
-        "SELECT CAST(enrollment_id AS TEXT) || '|' || CAST(seq AS TEXT) || '|' || status || '|' \
-         || CAST(date AS TEXT) AS r FROM enrollment_history",
-        "SELECT CAST(id AS TEXT) || '|' || CAST(person_id AS TEXT) || '|' || level_code || '|' || field_of_study \
-         || '|' || institution || '|' || CAST(awarded_on AS TEXT) AS r FROM qualifications",
-        "SELECT CAST(id AS TEXT) || '|' || status || '|' || CAST(revision AS TEXT) AS r FROM training_plans",
-    ];
-    for sql in queries {
-        for row in app.db.query_all_raw(stmt(backend, sql, vec![])).await.expect("state query") {
-            rows.push(row.try_get::<String>("", "r").expect("text row"));
-        }
-    }
-    rows.sort();
-    rows
-}
-
-/// Runs a call that must fail with `code` and change nothing; returns its status.
-async fn fails_with<T: std::fmt::Debug>(
-    app: &TestApp,
-    call: impl Future<Output = Result<Response<T>, Status>>,
-    code: Code,
-) -> Status {
-    let before = state(app).await;
-    let status = match call.await {
-        Ok(answer) => panic!("expected {code:?}, got {answer:?}"),
-        Err(status) => status,
-    };
-    assert_eq!(status.code(), code, "{status:?}");
-    assert_eq!(state(app).await, before, "a failed request changed the database");
-    status
-}
-
 /// A demo tree with a unit in Thanh Xương and a person placed there.
 async fn arranged() -> (TestApp, String) {
     let app = spawn_app().await;
     app.load_demo().await;
-    let office = unit(&app, THANH_XUONG).await;
+    let office = unit(&app, THANH_XUONG, "Ủy ban nhân dân", date(2020, 1, 1), None).await;
     let person = person(&app, &office, false).await;
     (app, person)
 }
 
 async fn compliance(app: &TestApp, person: &str, as_of: pb::Date) -> pb::GetPersonComplianceResponse {
-    let mut standards =
-        StandardServiceClient::with_interceptor(app.channel.clone(), bearer(Some(token(&["*"], &[Role::Admin]))));
+    let mut standards = app.as_admin().standards();
     standards
         .get_person_compliance(pb::GetPersonComplianceRequest { person: person.into(), as_of: Some(as_of) })
         .await
@@ -303,8 +224,7 @@ async fn compliance(app: &TestApp, person: &str, as_of: pb::Date) -> pb::GetPers
 }
 
 async fn qualifications(app: &TestApp, person: &str) -> Vec<pb::Qualification> {
-    let mut people =
-        PersonServiceClient::with_interceptor(app.channel.clone(), bearer(Some(token(&["*"], &[Role::Admin]))));
+    let mut people = app.as_admin().people();
     people
         .list_qualifications(pb::ListQualificationsRequest { parent: person.into(), ..Default::default() })
         .await
@@ -318,8 +238,7 @@ async fn completing_a_master_enrolment_makes_master_the_highest_level_from_that_
     // Arrange: a commune civil servant with a college degree, a standard requiring a
     // master's, and an approved provincial plan with a master's line.
     let (app, person) = arranged().await;
-    let mut standards =
-        StandardServiceClient::with_interceptor(app.channel.clone(), bearer(Some(token(&["*"], &[Role::Admin]))));
+    let mut standards = app.as_admin().standards();
     standards
         .create_standard(pb::CreateStandardRequest {
             standard: Some(pb::Standard {
@@ -336,7 +255,7 @@ async fn completing_a_master_enrolment_makes_master_the_highest_level_from_that_
         .await
         .expect("create standard");
     let plan = plan(&app, "11", "approved", &[MASTER_LINE]).await;
-    let mut client = admin(&app);
+    let mut client = app.as_admin().enrollments();
     let mut request = create(&plan, enrollment(&person, MASTER_LINE.id, date(2023, 1, 15), true));
     request.enrollment.as_mut().expect("enrolment").course = format!("{plan}/courses/1");
     let made = created(&mut client, request).await;
@@ -398,7 +317,7 @@ async fn completing_a_master_enrolment_makes_master_the_highest_level_from_that_
 async fn invalid_transitions_enrolments_outside_the_period_and_changes_to_a_closed_plan_fail_and_change_nothing() {
     let (app, person) = arranged().await;
     let plan = plan(&app, "11", "approved", &[MASTER_LINE, REFRESHER_LINE]).await;
-    let mut client = admin(&app);
+    let mut client = app.as_admin().enrollments();
     let planned =
         created(&mut client, create(&plan, enrollment(&person, MASTER_LINE.id, date(2023, 1, 15), false))).await;
 
@@ -500,7 +419,7 @@ async fn an_enrolment_needs_a_line_of_the_plan_a_person_placed_in_the_owner_subt
     let elsewhere = person_in(&app, DONG_MO).await;
     let plan = plan(&app, "11", "approved", &[MASTER_LINE, DISTRICT_LINE, LEADERS_LINE]).await;
     let other_plan = plan_of_20(&app).await;
-    let mut client = admin(&app);
+    let mut client = app.as_admin().enrollments();
 
     let status = fails_with(
         &app,
@@ -537,7 +456,7 @@ async fn an_enrolment_needs_a_line_of_the_plan_a_person_placed_in_the_owner_subt
         .await;
     }
     // A person outside the caller's scope is refused before anything else is said.
-    let mut editor = enrollments_as(&app, &["11"], &[Role::Editor]);
+    let mut editor = app.as_(Caller::of(&["11"], &[Role::Editor])).enrollments();
     fails_with(
         &app,
         editor.create_enrollment(create(&plan, enrollment(&elsewhere, "no_such_line", date(2023, 1, 15), false))),
@@ -569,7 +488,7 @@ async fn an_enrolment_needs_a_line_of_the_plan_a_person_placed_in_the_owner_subt
 
 /// A person placed in `locality` from 2020; returns the person's name.
 async fn person_in(app: &TestApp, locality: &str) -> String {
-    let office = unit(app, locality).await;
+    let office = unit(app, locality, "Ủy ban nhân dân", date(2020, 1, 1), None).await;
     person(app, &office, false).await
 }
 
@@ -604,10 +523,13 @@ async fn every_enrollment_rpc_aimed_at_a_plan_of_another_province_is_refused_to_
     // Arrange: an enrolment in a plan of Điện Biên (11); an editor and reader of Lạng Sơn (20).
     let (app, person) = arranged().await;
     let plan = plan(&app, "11", "approved", &[MASTER_LINE]).await;
-    let made =
-        created(&mut admin(&app), create(&plan, enrollment(&person, MASTER_LINE.id, date(2023, 1, 15), true))).await;
+    let made = created(
+        &mut app.as_admin().enrollments(),
+        create(&plan, enrollment(&person, MASTER_LINE.id, date(2023, 1, 15), true)),
+    )
+    .await;
     let roles = [Role::Editor, Role::PersonalDataReader];
-    let mut scoped = enrollments_as(&app, &["20"], &roles);
+    let mut scoped = app.as_(Caller::of(&["20"], &roles)).enrollments();
     let mut methods = BTreeSet::new();
 
     for target in [plan.clone(), "trainingPlans/999".to_owned()] {
@@ -660,7 +582,7 @@ async fn every_enrollment_rpc_aimed_at_a_plan_of_another_province_is_refused_to_
     assert_eq!(methods, enrollment_service_methods(), "every EnrollmentService RPC needs an out-of-scope call here");
 
     // An aggregate reader of the owner cannot read enrolments: they are personal data.
-    let mut aggregate = enrollments_as(&app, &["11"], &[Role::AggregateReader]);
+    let mut aggregate = app.as_(Caller::of(&["11"], &[Role::AggregateReader])).enrollments();
     fails_with(
         &app,
         aggregate.get_enrollment(pb::GetEnrollmentRequest { name: made.name.clone() }),
@@ -670,7 +592,7 @@ async fn every_enrollment_rpc_aimed_at_a_plan_of_another_province_is_refused_to_
     let listing = pb::ListEnrollmentsRequest { parent: plan.clone(), ..Default::default() };
     fails_with(&app, aggregate.list_enrollments(listing), Code::PermissionDenied).await;
     // A plan that does not exist: NOT_FOUND for a national caller.
-    let mut national = admin(&app);
+    let mut national = app.as_admin().enrollments();
     fails_with(
         &app,
         national.get_enrollment(pb::GetEnrollmentRequest { name: "trainingPlans/999/enrollments/1".into() }),
@@ -689,7 +611,7 @@ async fn every_enrollment_rpc_aimed_at_a_plan_of_another_province_is_refused_to_
     )
     .await;
     // The owner's personal-data reader reads them.
-    let mut reader = enrollments_as(&app, &["11"], &[Role::PersonalDataReader]);
+    let mut reader = app.as_(Caller::of(&["11"], &[Role::PersonalDataReader])).enrollments();
     reader.get_enrollment(pb::GetEnrollmentRequest { name: made.name.clone() }).await.expect("read in scope");
 }
 
@@ -698,7 +620,7 @@ async fn a_batch_is_all_or_nothing_and_names_its_violations_by_position() {
     let (app, person) = arranged().await;
     let other = person_in(&app, THANH_XUONG).await;
     let plan = plan(&app, "11", "approved", &[MASTER_LINE, REFRESHER_LINE]).await;
-    let mut client = admin(&app);
+    let mut client = app.as_admin().enrollments();
     let good = create("", enrollment(&person, MASTER_LINE.id, date(2023, 1, 15), false));
 
     let twice = pb::BatchCreateEnrollmentsRequest {
@@ -734,9 +656,9 @@ async fn an_import_names_every_rejected_record_and_a_person_out_of_scope_reads_a
     let (app, person) = arranged().await;
     let elsewhere = person_in(&app, DONG_MO).await;
     let plan = plan(&app, "11", "approved", &[MASTER_LINE, REFRESHER_LINE]).await;
-    let mut editor = enrollments_as(&app, &["11"], &[Role::Editor]);
+    let mut editor = app.as_(Caller::of(&["11"], &[Role::Editor])).enrollments();
 
-    let before = state(&app).await;
+    let before = app.snapshot().await;
     let answer = editor
         .import_enrollments(import_stream(
             &plan,
@@ -750,7 +672,7 @@ async fn an_import_names_every_rejected_record_and_a_person_out_of_scope_reads_a
         .await
         .expect("import")
         .into_inner();
-    assert_eq!(state(&app).await, before);
+    assert_eq!(app.snapshot().await, before);
     assert_eq!(answer.received_count, 4);
     assert_eq!(answer.imported_count, 0);
     let rejected: Vec<(i32, Vec<(String, String)>)> = answer
@@ -788,7 +710,7 @@ async fn enrolments_list_by_filter_page_by_id_replay_by_request_id_and_delete_wi
     let (app, person) = arranged().await;
     let other = person_in(&app, THANH_XUONG).await;
     let plan = plan(&app, "11", "approved", &[MASTER_LINE, REFRESHER_LINE]).await;
-    let mut client = admin(&app);
+    let mut client = app.as_admin().enrollments();
     let mut request = create(&plan, enrollment(&person, MASTER_LINE.id, date(2023, 1, 15), true));
     request.request_id = "enrol-minh-master".into();
     let first = created(&mut client, request.clone()).await;
@@ -853,7 +775,7 @@ async fn enrolments_list_by_filter_page_by_id_replay_by_request_id_and_delete_wi
 async fn completing_a_refresher_line_records_no_qualification_and_a_long_grade_is_refused() {
     let (app, person) = arranged().await;
     let plan = plan(&app, "11", "approved", &[REFRESHER_LINE]).await;
-    let mut client = admin(&app);
+    let mut client = app.as_admin().enrollments();
     let made =
         created(&mut client, create(&plan, enrollment(&person, REFRESHER_LINE.id, date(2023, 1, 15), true))).await;
     let before = qualifications(&app, &person).await;

@@ -6,14 +6,15 @@ use std::collections::BTreeMap;
 use hrplan::{
     auth::Role,
     grpc::pb::{
-        self, person_service_client::PersonServiceClient, report_service_client::ReportServiceClient,
-        scale_service_client::ScaleServiceClient, unit_service_client::UnitServiceClient,
+        self, person_service_client::PersonServiceClient, scale_service_client::ScaleServiceClient,
+        unit_service_client::UnitServiceClient,
     },
     store::stmt,
 };
 use prost_types::FieldMask;
 use sea_orm::ConnectionTrait;
 
+use crate::clients::Caller;
 use crate::helpers::{TestApp, bearer, committee_unit, date, spawn_app, token};
 
 /// What the tests read of a profile of Lạng Sơn (`localities/20`).
@@ -26,10 +27,7 @@ struct Seen {
 }
 
 async fn seen(app: &TestApp, as_of: pb::Date, sectors: Vec<i32>) -> Seen {
-    let mut reports = ReportServiceClient::with_interceptor(
-        app.channel.clone(),
-        bearer(Some(token(&["*"], &[Role::Admin, Role::PersonalDataReader]))),
-    );
+    let mut reports = app.as_(Caller::of(&["*"], &[Role::Admin, Role::PersonalDataReader])).reports();
     let total = reports
         .get_workforce_profile(pb::GetWorkforceProfileRequest {
             scope: Some(pb::ReportScope {

@@ -10,13 +10,12 @@ use std::{
 use hrplan::{
     auth::{KeyConfig, Role, mint_hs256},
     config::ServerConfig,
-    grpc::pb::{self, locality_service_client::LocalityServiceClient},
+    grpc::pb::{self},
     startup::Application,
-    store::stmt,
 };
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
 use tokio::sync::oneshot;
-use tonic::{Code, Status, service::interceptor::InterceptedService, transport::Channel};
+use tonic::{Code, Response, Status, transport::Channel};
 
 /// The HS256 secret of every test server.
 pub const SECRET: &[u8] = b"hrplan-test-secret-0123456789abcdef";
@@ -27,9 +26,6 @@ pub use hrplan::cli::client::Bearer;
 pub fn bearer(token: Option<String>) -> Bearer {
     Bearer::new(token.as_deref()).expect("ascii token")
 }
-
-/// A LocalityService client with a fixed token.
-pub type LocalityClient = LocalityServiceClient<InterceptedService<Channel, Bearer>>;
 
 /// A running server and what a test needs to reach it.
 pub struct TestApp {
@@ -133,31 +129,20 @@ pub fn token(localities: &[&str], roles: &[Role]) -> String {
 }
 
 impl TestApp {
-    /// A client presenting `token` (or none).
-    pub fn localities_as(&self, token: Option<String>) -> LocalityClient {
-        LocalityServiceClient::with_interceptor(self.channel.clone(), bearer(token))
-    }
-
-    /// A client of a national admin.
-    pub fn admin(&self) -> LocalityClient {
-        self.localities_as(Some(token(&["*"], &[Role::Admin])))
-    }
-
-    /// A client of an editor scoped to `localities`.
-    pub fn editor_of(&self, localities: &[&str]) -> LocalityClient {
-        self.localities_as(Some(token(localities, &[Role::Editor])))
-    }
-
     /// Loads the demo tree (provinces 01, 11, 20; the 2025 reorganisation), without
     /// the demo workforce.
     pub async fn load_demo(&self) {
         assert!(hrplan::demo::load_tree(&self.db).await.expect("loading the demo tree"));
     }
 
-    /// Every row of every table, as text, in a stable order: equal snapshots mean an
-    /// unchanged database.
+    /// Every row of every table (migration bookkeeping aside), as text, in a stable
+    /// order: equal snapshots mean an unchanged database. Each row reads
+    /// `table: value | value | …`: for the tables below, their identifying and
+    /// meaningful columns in this order (surrogate ids of versions left out, so that
+    /// rows read the same whatever order they were written in); for every other table,
+    /// all its columns in table order.
     pub async fn snapshot(&self) -> Vec<String> {
-        let tables: [(&str, &[&str]); 15] = [
+        let chosen: [(&str, &[&str]); 15] = [
             ("localities", &["code", "tier", "revision", "update_time"]),
             ("locality_versions", &["code", "valid_from", "valid_until", "name", "name_folded", "kind", "parent_code"]),
             ("locality_tags", &["code", "tag"]),
@@ -189,25 +174,83 @@ impl TestApp {
             ("standard_minimums", &["standard_id", "scale_code", "level_code"]),
         ];
         let backend = self.db.get_database_backend();
+        let query = |sql: String| Statement::from_string(backend, sql);
+        let tables_sql = match backend {
+            DbBackend::Postgres => "SELECT table_name AS name FROM information_schema.tables \
+                                    WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+                .to_owned(),
+            _ => "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'".to_owned(),
+        };
         let mut rows = Vec::new();
-        for (table, columns) in tables {
-            let select: Vec<String> = columns
-                .iter()
-                .enumerate()
-                .map(|(i, c)| format!("COALESCE(CAST({c} AS TEXT), 'NULL') AS c{i}"))
-                .collect();
-            let sql = format!("SELECT {} FROM {table}", select.join(", "));
-            let result = self.db.query_all_raw(stmt(backend, &sql, vec![])).await.expect("snapshot query");
-            for row in result {
-                let cells: Vec<String> = (0..columns.len())
-                    .map(|i| row.try_get::<String>("", &format!("c{i}")).expect("text cell"))
-                    .collect();
-                rows.push(format!("{table}: {}", cells.join(" | ")));
+        for table in self.db.query_all_raw(query(tables_sql)).await.expect("listing the tables") {
+            let table: String = table.try_get("", "name").expect("table name");
+            if table == "seaql_migrations" {
+                continue;
             }
+            if let Some((_, chosen)) = chosen.iter().find(|(name, _)| *name == table) {
+                let columns: Vec<String> = chosen.iter().map(|c| (*c).to_owned()).collect();
+                rows.extend(self.rows_of(&table, &columns).await);
+                continue;
+            }
+            let columns_sql = match backend {
+                DbBackend::Postgres => format!(
+                    "SELECT column_name AS name FROM information_schema.columns \
+                     WHERE table_schema = current_schema() AND table_name = '{table}' ORDER BY ordinal_position"
+                ),
+                _ => format!("SELECT name FROM pragma_table_info('{table}') ORDER BY cid"),
+            };
+            let columns: Vec<String> = self
+                .db
+                .query_all_raw(query(columns_sql))
+                .await
+                .expect("listing the columns")
+                .iter()
+                .map(|row| row.try_get("", "name").expect("column name"))
+                .collect();
+            rows.extend(self.rows_of(&table, &columns).await);
         }
         rows.sort();
         rows
     }
+
+    /// The rows of `table` as `table: value | value | …` over `columns`.
+    async fn rows_of(&self, table: &str, columns: &[String]) -> Vec<String> {
+        let cells: Vec<String> = columns.iter().map(|c| format!("COALESCE(CAST(\"{c}\" AS TEXT), 'NULL')")).collect();
+        let sql = format!("SELECT {} AS r FROM {table}", cells.join(" || ' | ' || "));
+        let statement = Statement::from_string(self.db.get_database_backend(), sql);
+        let rows = self.db.query_all_raw(statement).await.expect("snapshot query");
+        rows.iter().map(|row| format!("{table}: {}", row.try_get::<String>("", "r").expect("text row"))).collect()
+    }
+}
+
+/// Runs `call`, asserting that it fails with `code` and leaves the database exactly as
+/// it was; returns the status.
+pub async fn fails_with<T: std::fmt::Debug>(
+    app: &TestApp,
+    call: impl Future<Output = Result<Response<T>, Status>>,
+    code: Code,
+) -> Status {
+    let before = app.snapshot().await;
+    let status = match call.await {
+        Ok(answer) => panic!("expected {code:?}, got {answer:?}"),
+        Err(status) => status,
+    };
+    assert_eq!(status.code(), code, "{status:?}");
+    assert_eq!(app.snapshot().await, before, "a failed request changed the database");
+    status
+}
+
+/// Runs `call`, asserting INVALID_ARGUMENT with a violation of `field` and an
+/// unchanged database; returns the violations as (field, description).
+pub async fn rejects<T: std::fmt::Debug>(
+    app: &TestApp,
+    call: impl Future<Output = Result<Response<T>, Status>>,
+    field: &str,
+) -> Vec<(String, String)> {
+    let status = fails_with(app, call, Code::InvalidArgument).await;
+    let violations = field_violations(&status);
+    assert!(violations.iter().any(|(f, _)| f == field), "expected a violation of `{field}`, got {violations:?}");
+    violations
 }
 
 /// A date on the wire.
@@ -253,7 +296,7 @@ pub fn create_request(
 
 /// Creates Tỉnh Điện Biên (11) with Thành phố Điện Biên Phủ (094: Noong Bua 03124,
 /// Nam Thanh 03139) and Huyện Điện Biên (100: Thanh Xương 03334), all from 2020-01-01.
-pub async fn seed_dien_bien(client: &mut LocalityClient) {
+pub async fn seed_dien_bien(client: &mut crate::clients::LocalityClient) {
     use pb::{LocalityKind as K, LocalityTier as T};
     let units = [
         ("11", T::Province, "Tỉnh Điện Biên", K::Province, ""),
@@ -318,29 +361,49 @@ impl TestApp {
 }
 
 /// Creates, as an admin, a people's committee (state administration) of `locality`
-/// in force from 2020-01-01 until `until`.
+/// named `display_name`, in force from `from` until `until`; returns it.
+pub async fn create_unit(
+    app: &TestApp,
+    locality: &str,
+    display_name: &str,
+    from: pb::Date,
+    until: Option<pb::Date>,
+) -> pb::Unit {
+    app.as_admin()
+        .units()
+        .create_unit(pb::CreateUnitRequest {
+            unit: Some(pb::Unit {
+                display_name: display_name.into(),
+                locality: locality.into(),
+                sector: pb::Sector::StateAdministration.into(),
+                kind: pb::UnitKind::PeoplesCommittee.into(),
+                valid_from: Some(from),
+                valid_until: until,
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .expect("creating a unit")
+        .into_inner()
+        .unit
+        .expect("unit")
+}
+
+/// [`create_unit`], returning the unit's name.
+pub async fn unit(
+    app: &TestApp,
+    locality: &str,
+    display_name: &str,
+    from: pb::Date,
+    until: Option<pb::Date>,
+) -> String {
+    create_unit(app, locality, display_name, from, until).await.name
+}
+
+/// [`create_unit`] in force from 2020-01-01.
 pub async fn committee_unit(app: &TestApp, locality: &str, display_name: &str, until: Option<pb::Date>) -> pb::Unit {
-    hrplan::grpc::pb::unit_service_client::UnitServiceClient::with_interceptor(
-        app.channel.clone(),
-        bearer(Some(token(&["*"], &[Role::Admin]))),
-    )
-    .create_unit(pb::CreateUnitRequest {
-        unit: Some(pb::Unit {
-            display_name: display_name.into(),
-            locality: locality.into(),
-            sector: pb::Sector::StateAdministration.into(),
-            kind: pb::UnitKind::PeoplesCommittee.into(),
-            valid_from: Some(date(2020, 1, 1)),
-            valid_until: until,
-            ..Default::default()
-        }),
-        request_id: String::new(),
-    })
-    .await
-    .expect("creating a unit")
-    .into_inner()
-    .unit
-    .expect("unit")
+    create_unit(app, locality, display_name, date(2020, 1, 1), until).await
 }
 
 /// Where the official tree import's inputs are: the package's wheel (or its

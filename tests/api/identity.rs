@@ -6,28 +6,19 @@ use chrono::{Datelike, NaiveDate};
 use hrplan::{
     auth::Role,
     domain::{date::today, identity::PersonalId, person::Gender},
-    grpc::pb::{self, person_service_client::PersonServiceClient, report_service_client::ReportServiceClient},
+    grpc::pb::{self},
     store::stmt,
 };
 use prost_types::FieldMask;
 use sea_orm::ConnectionTrait;
-use tonic::{Code, Status, service::interceptor::InterceptedService, transport::Channel};
+use tonic::{Code, Status};
 
-use crate::helpers::{Bearer, TestApp, bearer, code_of, committee_unit, date, field_violations, spawn_app, token};
-
-type PersonClient = PersonServiceClient<InterceptedService<Channel, Bearer>>;
-
-fn people_as(app: &TestApp, localities: &[&str], roles: &[Role]) -> PersonClient {
-    PersonServiceClient::with_interceptor(app.channel.clone(), bearer(Some(token(localities, roles))))
-}
-
-fn admin(app: &TestApp) -> PersonClient {
-    people_as(app, &["*"], &[Role::Admin])
-}
+use crate::clients::{Caller, PersonClient};
+use crate::helpers::{TestApp, code_of, committee_unit, date, field_violations, spawn_app};
 
 /// A national editor who may read personal data (what an upsert needs).
 fn importer(app: &TestApp) -> PersonClient {
-    people_as(app, &["*"], &[Role::Editor, Role::PersonalDataReader])
+    app.as_(Caller::of(&["*"], &[Role::Editor, Role::PersonalDataReader])).people()
 }
 
 /// The demo tree with an open people's committee unit in Lạng Sơn (20) and one in
@@ -145,7 +136,7 @@ fn violation_fields(status: &Status) -> Vec<String> {
 async fn personal_ids_are_checked_digit_by_digit_against_the_birth_date_and_gender() {
     let app = spawn_app().await;
     let (unit, _) = setup(&app).await;
-    let mut client = admin(&app);
+    let mut client = app.as_admin().people();
     let before = app.snapshot().await;
     // Person 1 is a man born 1966-02-02: a valid number is 020066000001.
     let cases = [
@@ -195,12 +186,12 @@ async fn people_without_identifiers_stay_valid_and_read_back_blank() {
     let p = r.person.as_mut().expect("person");
     p.personal_id.clear();
     p.staff_code.clear();
-    let created = create(&mut admin(&app), r).await.expect("create");
+    let created = create(&mut app.as_admin().people(), r).await.expect("create");
     assert_eq!((created.personal_id.as_str(), created.staff_code.as_str()), ("", ""));
     let mut second = record(&unit, 3);
     second.person.as_mut().expect("person").personal_id.clear();
     second.person.as_mut().expect("person").staff_code.clear();
-    create(&mut admin(&app), second).await.expect("two people without identifiers");
+    create(&mut app.as_admin().people(), second).await.expect("two people without identifiers");
     assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM people WHERE personal_id IS NULL").await, 2);
 }
 
@@ -213,7 +204,7 @@ async fn identifiers_appear_only_for_callers_with_the_personal_data_role() {
     let expected = person(4);
 
     // An editor without the personal-data role records them but is not shown them.
-    let mut editor = people_as(&app, &["20"], &[Role::Editor]);
+    let mut editor = app.as_(Caller::of(&["20"], &[Role::Editor])).people();
     let created = create(&mut editor, record(&unit, 4)).await.expect("create");
     assert_eq!((created.personal_id.as_str(), created.staff_code.as_str()), ("", ""));
     let updated = editor
@@ -232,7 +223,7 @@ async fn identifiers_appear_only_for_callers_with_the_personal_data_role() {
         .expect("person");
     assert_eq!((updated.personal_id.as_str(), updated.staff_code.as_str()), ("", ""));
 
-    let mut reader = people_as(&app, &["20"], &[Role::PersonalDataReader]);
+    let mut reader = app.as_(Caller::of(&["20"], &[Role::PersonalDataReader])).people();
     let got = reader
         .get_person(pb::GetPersonRequest { name: created.name.clone(), as_of: None })
         .await
@@ -258,7 +249,7 @@ async fn identifiers_appear_only_for_callers_with_the_personal_data_role() {
     assert_eq!(person.personal_id, expected.personal_id);
 
     // Filtering and looking up by identifier need the role too.
-    let mut aggregate = people_as(&app, &["20"], &[Role::AggregateReader, Role::Editor]);
+    let mut aggregate = app.as_(Caller::of(&["20"], &[Role::AggregateReader, Role::Editor])).people();
     let filter = format!("personal_id = \"{}\"", expected.personal_id);
     let search = aggregate.search_people(pb::SearchPeopleRequest { filter, ..Default::default() }).await;
     assert_eq!(code_of(search), Code::PermissionDenied);
@@ -277,13 +268,13 @@ async fn identifiers_appear_only_for_callers_with_the_personal_data_role() {
 async fn a_taken_number_or_staff_code_is_already_exists_naming_the_field_and_not_the_holder() {
     let app = spawn_app().await;
     let (lang_son, dien_bien) = setup(&app).await;
-    let mut national = admin(&app);
+    let mut national = app.as_admin().people();
     let first = create(&mut national, record(&dien_bien, 5)).await.expect("first");
     let before = app.snapshot().await;
 
     // Another person (here of Lạng Sơn, created by an editor who cannot see Điện Biên)
     // with the same number.
-    let mut editor = people_as(&app, &["20"], &[Role::Editor]);
+    let mut editor = app.as_(Caller::of(&["20"], &[Role::Editor])).people();
     let mut same_number = record(&lang_son, 6);
     same_number.person.as_mut().expect("person").personal_id = person(5).personal_id;
     same_number.person.as_mut().expect("person").birth_date = person(5).birth_date;
@@ -317,7 +308,7 @@ async fn a_taken_number_or_staff_code_is_already_exists_naming_the_field_and_not
 async fn identifiers_are_set_and_cleared_through_the_update_mask() {
     let app = spawn_app().await;
     let (unit, _) = setup(&app).await;
-    let mut client = admin(&app);
+    let mut client = app.as_admin().people();
     let mut bare = record(&unit, 7);
     bare.person.as_mut().expect("person").personal_id.clear();
     let created = create(&mut client, bare).await.expect("create");
@@ -351,7 +342,9 @@ async fn identifiers_are_set_and_cleared_through_the_update_mask() {
     assert_eq!(status.code(), Code::InvalidArgument);
     assert_eq!(violation_fields(&status), ["person.personal_id"]);
     // An editor who may not read the number is told that it disagrees, not its digits.
-    let status = people_as(&app, &["20"], &[Role::Editor])
+    let status = app
+        .as_(Caller::of(&["20"], &[Role::Editor]))
+        .people()
         .update_person(update(
             pb::Person { name: created.name.clone(), birth_date: Some(date(1975, 1, 1)), ..Default::default() },
             &["birth_date"],
@@ -385,7 +378,7 @@ async fn concurrent_creates_with_the_same_number_make_exactly_one_person() {
     let app = spawn_app().await;
     let (unit, _) = setup(&app).await;
     let calls = (0..6).map(|i| {
-        let mut client = admin(&app);
+        let mut client = app.as_admin().people();
         let mut r = record(&unit, 9);
         r.person.as_mut().expect("person").staff_code = format!("CONCURRENT-{i}");
         async move { create(&mut client, r).await }
@@ -421,12 +414,12 @@ where
 async fn search_filters_match_one_identifier_exactly() {
     let app = spawn_app().await;
     let (unit, _) = setup(&app).await;
-    let mut client = admin(&app);
+    let mut client = app.as_admin().people();
     let mut names = Vec::new();
     for i in 10..13 {
         names.push(create(&mut client, record(&unit, i)).await.expect("create").name);
     }
-    let mut reader = people_as(&app, &["20"], &[Role::PersonalDataReader]);
+    let mut reader = app.as_(Caller::of(&["20"], &[Role::PersonalDataReader])).people();
     let mut search = async |filter: &str| {
         reader.search_people(pb::SearchPeopleRequest { filter: filter.into(), ..Default::default() }).await
     };
@@ -463,8 +456,8 @@ fn by_code(code: &str) -> pb::LookupPersonRequest {
 async fn lookup_finds_a_person_by_either_identifier() {
     let app = spawn_app().await;
     let (unit, _) = setup(&app).await;
-    let created = create(&mut admin(&app), record(&unit, 14)).await.expect("create");
-    let mut reader = people_as(&app, &["*"], &[Role::PersonalDataReader]);
+    let created = create(&mut app.as_admin().people(), record(&unit, 14)).await.expect("create");
+    let mut reader = app.as_(Caller::of(&["*"], &[Role::PersonalDataReader])).people();
 
     let found = reader.lookup_person(by_number(&person(14).personal_id)).await.expect("by number").into_inner();
     let found = found.person.expect("person");
@@ -485,10 +478,10 @@ async fn lookup_finds_a_person_by_either_identifier() {
 async fn a_scoped_caller_cannot_tell_a_person_elsewhere_from_nobody() {
     let app = spawn_app().await;
     let (lang_son, dien_bien) = setup(&app).await;
-    let mut national = admin(&app);
+    let mut national = app.as_admin().people();
     let here = create(&mut national, record(&lang_son, 15)).await.expect("create");
     create(&mut national, record(&dien_bien, 16)).await.expect("create");
-    let mut reader = people_as(&app, &["20"], &[Role::PersonalDataReader]);
+    let mut reader = app.as_(Caller::of(&["20"], &[Role::PersonalDataReader])).people();
 
     let found = reader.lookup_person(by_number(&person(15).personal_id)).await.expect("in scope").into_inner();
     assert_eq!(found.person.map(|p| p.name), Some(here.name));
@@ -532,7 +525,9 @@ async fn importing_the_same_50_records_again_in_upsert_mode_changes_nothing() {
 }
 
 async fn professional_master_count(app: &TestApp) -> i64 {
-    let total = ReportServiceClient::with_interceptor(app.channel.clone(), bearer(Some(token(&["*"], &[Role::Admin]))))
+    let total = app
+        .as_admin()
+        .reports()
         .get_workforce_profile(pb::GetWorkforceProfileRequest {
             scope: Some(pb::ReportScope {
                 locality: "localities/20".into(),
@@ -655,7 +650,7 @@ async fn an_upsert_matching_a_person_outside_the_callers_scope_is_rejected_witho
     let before = app.snapshot().await;
 
     // A Lạng Sơn office imports a sheet that lists the Điện Biên person's number.
-    let mut lang_son_office = people_as(&app, &["20"], &[Role::Editor, Role::PersonalDataReader]);
+    let mut lang_son_office = app.as_(Caller::of(&["20"], &[Role::Editor, Role::PersonalDataReader])).people();
     let answer = import(&mut lang_son_office, upsert(vec![record(&lang_son, 22), record(&lang_son, 23)])).await;
     assert_eq!(answer.imported_count, 0);
     assert_eq!(answer.rejected.len(), 1, "{:?}", answer.rejected);
@@ -745,7 +740,7 @@ async fn validate_only_reports_what_an_upsert_would_do_and_writes_nothing() {
 async fn upsert_needs_the_personal_data_role_and_one_mode_per_stream() {
     let app = spawn_app().await;
     let (unit, _) = setup(&app).await;
-    let mut editor = people_as(&app, &["*"], &[Role::Editor]);
+    let mut editor = app.as_(Caller::of(&["*"], &[Role::Editor])).people();
     let status = editor.import_people(tokio_stream::iter(upsert(vec![record(&unit, 60)]))).await.expect_err("role");
     assert_eq!(status.code(), Code::PermissionDenied);
     assert!(status.message().contains("personal_data_reader"), "{}", status.message());

@@ -9,7 +9,7 @@ use crate::helpers::{code_of, create_request, date, names, seed_dien_bien, spawn
 #[tokio::test]
 async fn a_created_locality_can_be_read_back_with_its_history() {
     let app = spawn_app().await;
-    let mut client = app.admin();
+    let mut client = app.as_admin().localities();
     seed_dien_bien(&mut client).await;
 
     let got = client
@@ -36,7 +36,7 @@ async fn a_created_locality_can_be_read_back_with_its_history() {
 #[tokio::test]
 async fn a_locality_read_before_it_starts_is_not_yet_established() {
     let app = spawn_app().await;
-    let mut client = app.admin();
+    let mut client = app.as_admin().localities();
     seed_dien_bien(&mut client).await;
     let got = client
         .get_locality(pb::GetLocalityRequest { name: "localities/11".into(), as_of: Some(date(2019, 12, 31)) })
@@ -51,14 +51,18 @@ async fn a_locality_read_before_it_starts_is_not_yet_established() {
 #[tokio::test]
 async fn unknown_localities_are_not_found() {
     let app = spawn_app().await;
-    let result = app.admin().get_locality(pb::GetLocalityRequest { name: "localities/99".into(), as_of: None }).await;
+    let result = app
+        .as_admin()
+        .localities()
+        .get_locality(pb::GetLocalityRequest { name: "localities/99".into(), as_of: None })
+        .await;
     assert_eq!(code_of(result), Code::NotFound);
 }
 
 #[tokio::test]
 async fn a_retried_create_with_the_same_request_id_returns_the_first_result() {
     let app = spawn_app().await;
-    let mut client = app.admin();
+    let mut client = app.as_admin().localities();
     let mut request = create_request("11", T::Province, "Tỉnh Điện Biên", K::Province, "");
     request.request_id = "0b8f8f0e-7a4e-4d7e-9a53-0d9f0e1c1b11".into();
 
@@ -78,7 +82,7 @@ async fn a_retried_create_with_the_same_request_id_returns_the_first_result() {
 #[tokio::test]
 async fn creating_an_existing_code_without_a_request_id_is_already_exists() {
     let app = spawn_app().await;
-    let mut client = app.admin();
+    let mut client = app.as_admin().localities();
     let request = create_request("11", T::Province, "Tỉnh Điện Biên", K::Province, "");
     client.create_locality(request.clone()).await.expect("create");
     let before = app.snapshot().await;
@@ -89,7 +93,7 @@ async fn creating_an_existing_code_without_a_request_id_is_already_exists() {
 #[tokio::test]
 async fn validate_only_writes_nothing() {
     let app = spawn_app().await;
-    let mut client = app.admin();
+    let mut client = app.as_admin().localities();
     let mut request = create_request("11", T::Province, "Tỉnh Điện Biên", K::Province, "");
     request.validate_only = true;
     let before = app.snapshot().await;
@@ -102,7 +106,7 @@ async fn validate_only_writes_nothing() {
 async fn children_are_listed_as_of_a_date_with_filters_and_order() {
     let app = spawn_app().await;
     app.load_demo().await;
-    let mut client = app.admin();
+    let mut client = app.as_admin().localities();
 
     let before = client
         .list_localities(pb::ListLocalitiesRequest {
@@ -162,7 +166,7 @@ async fn children_are_listed_as_of_a_date_with_filters_and_order() {
 async fn pages_are_stable_while_localities_are_inserted() {
     let app = spawn_app().await;
     app.load_demo().await;
-    let mut client = app.admin();
+    let mut client = app.as_admin().localities();
     let request = |token: String| pb::ListLocalitiesRequest {
         as_of: Some(date(2025, 6, 30)),
         filter: "tier = COMMUNE".into(),
@@ -211,7 +215,7 @@ async fn pages_are_stable_while_localities_are_inserted() {
 async fn search_ignores_case_and_vietnamese_diacritics() {
     let app = spawn_app().await;
     app.load_demo().await;
-    let mut client = app.admin();
+    let mut client = app.as_admin().localities();
     let search = |query: &str, year: i32, month: i32, day: i32| pb::SearchLocalitiesRequest {
         query: query.into(),
         as_of: Some(date(year, month, day)),
@@ -243,7 +247,7 @@ async fn search_ignores_case_and_vietnamese_diacritics() {
 #[tokio::test]
 async fn tags_are_updated_with_a_field_mask_and_a_stale_etag_is_aborted() {
     let app = spawn_app().await;
-    let mut client = app.admin();
+    let mut client = app.as_admin().localities();
     seed_dien_bien(&mut client).await;
     let current = client
         .get_locality(pb::GetLocalityRequest { name: "localities/100".into(), as_of: None })
@@ -284,7 +288,7 @@ async fn tags_are_updated_with_a_field_mask_and_a_stale_etag_is_aborted() {
 #[tokio::test]
 async fn the_history_can_be_replaced_when_children_stay_covered() {
     let app = spawn_app().await;
-    let mut client = app.admin();
+    let mut client = app.as_admin().localities();
     seed_dien_bien(&mut client).await;
     let mut district = client
         .get_locality(pb::GetLocalityRequest { name: "localities/094".into(), as_of: None })
@@ -319,7 +323,7 @@ async fn the_history_can_be_replaced_when_children_stay_covered() {
 #[tokio::test]
 async fn a_leaf_locality_can_be_deleted_and_one_with_children_cannot() {
     let app = spawn_app().await;
-    let mut client = app.admin();
+    let mut client = app.as_admin().localities();
     seed_dien_bien(&mut client).await;
 
     let before = app.snapshot().await;
@@ -340,7 +344,7 @@ async fn a_leaf_locality_can_be_deleted_and_one_with_children_cannot() {
 async fn ancestors_follow_the_tree_of_the_date() {
     let app = spawn_app().await;
     app.load_demo().await;
-    let mut client = app.admin();
+    let mut client = app.as_admin().localities();
     let before = client
         .list_ancestors(pb::ListAncestorsRequest { name: "localities/03334".into(), as_of: Some(date(2025, 6, 30)) })
         .await
@@ -358,7 +362,7 @@ async fn ancestors_follow_the_tree_of_the_date() {
 #[tokio::test]
 async fn every_write_is_audited() {
     let app = spawn_app().await;
-    let mut client = app.admin();
+    let mut client = app.as_admin().localities();
     seed_dien_bien(&mut client).await;
     let audited: Vec<String> = app.snapshot().await.into_iter().filter(|r| r.starts_with("audit_log:")).collect();
     assert_eq!(audited.len(), 6);

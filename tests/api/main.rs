@@ -4,6 +4,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used, reason = "a failing test should fail loudly")]
 
+mod clients;
 mod compliance;
 mod deadline;
 mod demo;

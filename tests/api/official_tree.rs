@@ -14,15 +14,17 @@ use hrplan::{
     cli::official::{ImportOptions, import},
     domain::official_tree::{DEFAULT_OLD_TREE_FROM, TierCounts},
     error::Error,
-    grpc::pb::{self, LocalityKind as K, LocalityState, SuccessionKind, report_service_client::ReportServiceClient},
+    grpc::pb::{self, LocalityKind as K, LocalityState, SuccessionKind},
     store::stmt,
 };
 use sea_orm::ConnectionTrait;
 use serde_json::Value;
 
+use crate::clients::Caller;
+use crate::clients::LocalityClient;
 use crate::helpers::{
-    LocalityClient, OfficialInputs, TestApp, bearer, committee_unit, create_request, date, official_inputs,
-    seed_dien_bien, spawn_app, spawn_app_with, token,
+    OfficialInputs, TestApp, committee_unit, create_request, date, official_inputs, seed_dien_bien, spawn_app,
+    spawn_app_with,
 };
 
 fn options(inputs: &OfficialInputs) -> ImportOptions {
@@ -204,7 +206,7 @@ async fn on_a_fresh_database_the_official_tree_is_the_tree_of_each_date_and_a_se
     let app = spawn_app().await;
     let inputs = official_inputs();
     let expected = expected(&inputs);
-    let mut client = app.admin();
+    let mut client = app.as_admin().localities();
 
     // A dry run computes the whole import and writes nothing.
     let empty = app.snapshot().await;
@@ -389,18 +391,16 @@ async fn stored_versions(app: &TestApp) -> BTreeMap<String, Vec<Vec<String>>> {
 }
 
 async fn profile_total(app: &TestApp, locality: &str, as_of: pb::Date) -> pb::WorkforceProfile {
-    ReportServiceClient::with_interceptor(
-        app.channel.clone(),
-        bearer(Some(token(&["*"], &[Role::Admin, Role::PersonalDataReader]))),
-    )
-    .get_workforce_profile(pb::GetWorkforceProfileRequest {
-        scope: Some(pb::ReportScope { locality: locality.into(), as_of: Some(as_of), ..Default::default() }),
-    })
-    .await
-    .expect("a profile")
-    .into_inner()
-    .total
-    .expect("total")
+    app.as_(Caller::of(&["*"], &[Role::Admin, Role::PersonalDataReader]))
+        .reports()
+        .get_workforce_profile(pb::GetWorkforceProfileRequest {
+            scope: Some(pb::ReportScope { locality: locality.into(), as_of: Some(as_of), ..Default::default() }),
+        })
+        .await
+        .expect("a profile")
+        .into_inner()
+        .total
+        .expect("total")
 }
 
 #[tokio::test]
@@ -447,7 +447,7 @@ async fn into_the_demo_tree_the_import_adds_the_rest_of_the_country_without_dupl
             .count();
         assert_eq!(doubled, 0, "localities with two versions on {day}");
     }
-    let mut client = app.admin();
+    let mut client = app.as_admin().localities();
     assert_eq!(list_all(&mut client, before(), "tier = PROVINCE").await.len(), 63);
     assert_eq!(list_all(&mut client, before(), "tier = DISTRICT").await.len(), 696);
     assert_eq!(list_all(&mut client, before(), "tier = COMMUNE").await.len(), 10_047);
@@ -483,7 +483,7 @@ async fn into_the_demo_tree_the_import_adds_the_rest_of_the_country_without_dupl
 async fn a_stored_locality_that_differs_from_the_lists_is_corrected_listed_and_its_etag_changes() {
     let app = spawn_app().await;
     let inputs = official_inputs();
-    let mut client = app.admin();
+    let mut client = app.as_admin().localities();
     seed_dien_bien(&mut client).await;
     let him_lam = create_request("03127", pb::LocalityTier::Commune, "Xã Him Lam Cũ", K::Commune, "localities/094");
     client.create_locality(him_lam).await.expect("a misnamed commune");
@@ -511,7 +511,7 @@ async fn a_stored_locality_that_differs_from_the_lists_is_corrected_listed_and_i
 async fn an_import_that_would_leave_a_unit_outside_its_locality_fails_naming_it_and_writes_nothing() {
     let app = spawn_app().await;
     let inputs = official_inputs();
-    seed_dien_bien(&mut app.admin()).await;
+    seed_dien_bien(&mut app.as_admin().localities()).await;
     // Huyện Điện Biên ends on 2025-07-01; its people's committee is open-ended.
     let unit = committee_unit(&app, "localities/100", "Ủy ban nhân dân huyện Điện Biên", None).await;
     let stored = app.snapshot().await;
@@ -548,7 +548,7 @@ impl Drop for Scratch {
 async fn missing_or_malformed_inputs_fail_naming_the_file_and_how_to_get_it_and_change_nothing() {
     let app = spawn_app().await;
     let inputs = official_inputs();
-    seed_dien_bien(&mut app.admin()).await;
+    seed_dien_bien(&mut app.as_admin().localities()).await;
     let stored = app.snapshot().await;
     let scratch = Scratch::new("bad-inputs");
     let failure = |options: ImportOptions| {

@@ -2,47 +2,13 @@
 
 use hrplan::{
     auth::Role,
-    grpc::pb::{self, person_service_client::PersonServiceClient, unit_service_client::UnitServiceClient},
+    grpc::pb::{self},
 };
 use prost_types::FieldMask;
-use tonic::{Code, service::interceptor::InterceptedService, transport::Channel};
+use tonic::Code;
 
-use crate::helpers::{Bearer, TestApp, bearer, code_of, date, field_violations, spawn_app, spawn_app_with, token};
-
-type PersonClient = PersonServiceClient<InterceptedService<Channel, Bearer>>;
-
-fn people_as(app: &TestApp, localities: &[&str], roles: &[Role]) -> PersonClient {
-    PersonServiceClient::with_interceptor(app.channel.clone(), bearer(Some(token(localities, roles))))
-}
-
-fn admin(app: &TestApp) -> PersonClient {
-    people_as(app, &["*"], &[Role::Admin])
-}
-
-/// Creates a unit and returns its name.
-async fn unit(app: &TestApp, locality: &str, name: &str, from: pb::Date, until: Option<pb::Date>) -> String {
-    let mut units =
-        UnitServiceClient::with_interceptor(app.channel.clone(), bearer(Some(token(&["*"], &[Role::Admin]))));
-    units
-        .create_unit(pb::CreateUnitRequest {
-            unit: Some(pb::Unit {
-                display_name: name.into(),
-                locality: locality.into(),
-                sector: pb::Sector::StateAdministration.into(),
-                kind: pb::UnitKind::PeoplesCommittee.into(),
-                valid_from: Some(from),
-                valid_until: until,
-                ..Default::default()
-            }),
-            request_id: String::new(),
-        })
-        .await
-        .expect("creating a unit")
-        .into_inner()
-        .unit
-        .expect("unit")
-        .name
-}
+use crate::clients::{Caller, PersonClient};
+use crate::helpers::{code_of, date, field_violations, spawn_app, spawn_app_with, unit};
 
 fn person(name: &str, born: pb::Date, employed: pb::Date) -> pb::Person {
     pb::Person {
@@ -113,7 +79,7 @@ async fn a_person_created_with_records_reads_back_as_of_a_date() {
     app.load_demo().await;
     let office =
         unit(&app, "localities/187", "Ủy ban nhân dân huyện Chi Lăng", date(2020, 1, 1), Some(date(2025, 7, 1))).await;
-    let mut client = admin(&app);
+    let mut client = app.as_admin().people();
 
     let created = client
         .create_person(pb::CreatePersonRequest {
@@ -209,7 +175,7 @@ async fn a_person_moved_by_a_new_placement_counts_under_the_new_locality_from_th
     let lang_son =
         unit(&app, "localities/178", "Ủy ban nhân dân thành phố Lạng Sơn", date(2020, 1, 1), Some(date(2025, 7, 1)))
             .await;
-    let mut client = admin(&app);
+    let mut client = app.as_admin().people();
     let created = client
         .create_person(pb::CreatePersonRequest {
             record: Some(pb::PersonRecord {
@@ -245,7 +211,7 @@ async fn a_person_moved_by_a_new_placement_counts_under_the_new_locality_from_th
     assert!(search(&mut client, "localities/11", date(2024, 1, 1)).await.is_empty());
 
     // A caller of Lạng Sơn sees the person from the move on, and not before it.
-    let mut lang_son_reader = people_as(&app, &["20"], &[Role::PersonalDataReader]);
+    let mut lang_son_reader = app.as_(Caller::of(&["20"], &[Role::PersonalDataReader])).people();
     let before = lang_son_reader
         .get_person(pb::GetPersonRequest { name: created.name.clone(), as_of: Some(date(2023, 12, 31)) })
         .await;
@@ -264,7 +230,7 @@ async fn overlapping_placements_are_refused_and_change_nothing() {
     let app = spawn_app().await;
     app.load_demo().await;
     let office = unit(&app, "localities/06463", "Ủy ban nhân dân xã Chi Lăng", date(2020, 1, 1), None).await;
-    let mut client = admin(&app);
+    let mut client = app.as_admin().people();
     let created = client
         .create_person(pb::CreatePersonRequest { record: Some(record(&office, 1)), request_id: String::new() })
         .await
@@ -293,7 +259,7 @@ async fn a_placement_outside_its_units_life_is_refused() {
     app.load_demo().await;
     let office =
         unit(&app, "localities/187", "Ủy ban nhân dân huyện Chi Lăng", date(2020, 1, 1), Some(date(2025, 7, 1))).await;
-    let mut client = admin(&app);
+    let mut client = app.as_admin().people();
     let before = app.snapshot().await;
     let status = client
         .create_person(pb::CreatePersonRequest { record: Some(record(&office, 7)), request_id: String::new() })
@@ -310,7 +276,7 @@ async fn reading_personal_data_needs_the_personal_data_role() {
     let app = spawn_app().await;
     app.load_demo().await;
     let office = unit(&app, "localities/06463", "Ủy ban nhân dân xã Chi Lăng", date(2025, 7, 1), None).await;
-    let mut client = admin(&app);
+    let mut client = app.as_admin().people();
     let mut r = record(&office, 3);
     r.placements[0].valid_from = Some(date(2025, 7, 1));
     let created = client
@@ -321,19 +287,19 @@ async fn reading_personal_data_needs_the_personal_data_role() {
         .person
         .expect("person");
 
-    let mut aggregate_only = people_as(&app, &["20"], &[Role::AggregateReader]);
+    let mut aggregate_only = app.as_(Caller::of(&["20"], &[Role::AggregateReader])).people();
     let refused = aggregate_only.get_person(pb::GetPersonRequest { name: created.name.clone(), as_of: None }).await;
     assert_eq!(code_of(refused), Code::PermissionDenied);
     let refused = aggregate_only.search_people(pb::SearchPeopleRequest::default()).await;
     assert_eq!(code_of(refused), Code::PermissionDenied);
 
-    let mut reader = people_as(&app, &["20"], &[Role::PersonalDataReader]);
+    let mut reader = app.as_(Caller::of(&["20"], &[Role::PersonalDataReader])).people();
     let got = reader.get_person(pb::GetPersonRequest { name: created.name.clone(), as_of: None }).await;
     assert_eq!(
         got.expect("a personal-data reader of Lạng Sơn").into_inner().person.expect("person").name,
         created.name
     );
-    let mut other_province = people_as(&app, &["11"], &[Role::PersonalDataReader]);
+    let mut other_province = app.as_(Caller::of(&["11"], &[Role::PersonalDataReader])).people();
     assert_eq!(
         code_of(other_province.get_person(pb::GetPersonRequest { name: created.name.clone(), as_of: None }).await),
         Code::PermissionDenied
@@ -361,7 +327,7 @@ async fn an_import_with_one_bad_record_writes_nothing_and_names_that_record() {
     let app = spawn_app().await;
     app.load_demo().await;
     let office = unit(&app, "localities/06463", "Ủy ban nhân dân xã Chi Lăng", date(2020, 1, 1), None).await;
-    let mut client = admin(&app);
+    let mut client = app.as_admin().people();
     let mut records: Vec<pb::PersonRecord> = (0..1000).map(|i| record(&office, i)).collect();
     records[500].person.as_mut().expect("person").birth_date = Some(date(2031, 1, 1));
     records[700].qualifications[0].level = "scales/professional/levels/wizard".into();
@@ -387,7 +353,7 @@ async fn importing_100000_people_through_the_stream_succeeds() {
     let app = spawn_app_with(|config| config.request_timeout = std::time::Duration::from_secs(300)).await;
     app.load_demo().await;
     let office = unit(&app, "localities/06463", "Ủy ban nhân dân xã Chi Lăng", date(2020, 1, 1), None).await;
-    let mut client = admin(&app);
+    let mut client = app.as_admin().people();
     let records: Vec<pb::PersonRecord> = (0..100_000).map(|i| record(&office, i)).collect();
 
     let answer = import(&mut client, records).await;
@@ -422,7 +388,7 @@ async fn people_are_found_by_name_without_diacritics_and_by_status() {
     let app = spawn_app().await;
     app.load_demo().await;
     let office = unit(&app, "localities/06463", "Ủy ban nhân dân xã Chi Lăng", date(2020, 1, 1), None).await;
-    let mut client = admin(&app);
+    let mut client = app.as_admin().people();
     let mut retired = record(&office, 2);
     retired.person.as_mut().expect("person").full_name = "Đặng Thị Hồng".into();
     retired.person.as_mut().expect("person").employed_until = Some(date(2024, 1, 1));
@@ -474,7 +440,7 @@ async fn evaluations_are_one_per_year_and_updates_need_a_fresh_etag() {
     let app = spawn_app().await;
     app.load_demo().await;
     let office = unit(&app, "localities/06463", "Ủy ban nhân dân xã Chi Lăng", date(2020, 1, 1), None).await;
-    let mut client = admin(&app);
+    let mut client = app.as_admin().people();
     let created = client
         .create_person(pb::CreatePersonRequest { record: Some(record(&office, 4)), request_id: String::new() })
         .await
@@ -526,7 +492,7 @@ async fn disciplines_are_recorded_and_listed() {
     let app = spawn_app().await;
     app.load_demo().await;
     let office = unit(&app, "localities/06463", "Ủy ban nhân dân xã Chi Lăng", date(2020, 1, 1), None).await;
-    let mut client = admin(&app);
+    let mut client = app.as_admin().people();
     let created = client
         .create_person(pb::CreatePersonRequest { record: Some(record(&office, 5)), request_id: String::new() })
         .await
@@ -582,7 +548,7 @@ async fn disciplines_are_recorded_and_listed() {
 async fn the_demo_workforce_moves_to_the_merged_communes_on_2025_07_01() {
     let app = spawn_app().await;
     assert!(hrplan::demo::load(&app.db).await.expect("loading the whole demo"));
-    let mut client = admin(&app);
+    let mut client = app.as_admin().people();
     for province in ["localities/01", "localities/11", "localities/20"] {
         let before = search(&mut client, province, date(2025, 6, 30)).await;
         let after = search(&mut client, province, date(2025, 7, 1)).await;
@@ -603,7 +569,7 @@ async fn retried_creates_of_records_return_the_first_result() {
     let app = spawn_app().await;
     app.load_demo().await;
     let office = unit(&app, "localities/06463", "Ủy ban nhân dân xã Chi Lăng", date(2020, 1, 1), None).await;
-    let mut client = admin(&app);
+    let mut client = app.as_admin().people();
     let mut r = record(&office, 8);
     r.placements[0].valid_until = Some(date(2023, 1, 1));
     r.evaluations.clear();
@@ -645,7 +611,7 @@ async fn people_are_paged_in_order_of_their_names() {
     let app = spawn_app().await;
     app.load_demo().await;
     let office = unit(&app, "localities/06463", "Ủy ban nhân dân xã Chi Lăng", date(2020, 1, 1), None).await;
-    let mut client = admin(&app);
+    let mut client = app.as_admin().people();
     let names = ["Vi Thị Yến", "Đặng Văn An", "Hoàng Thị Bích", "Nông Văn Dũng", "Lương Thị Hạnh"];
     let records = names
         .iter()

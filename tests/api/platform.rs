@@ -8,6 +8,7 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tonic::Code;
 use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
 
+use crate::clients::Caller;
 use crate::helpers::{code_of, spawn_app, token};
 
 #[tokio::test]
@@ -51,7 +52,11 @@ async fn health_reports_not_serving_while_the_database_is_unreachable() {
     let overall = health.check(HealthCheckRequest { service: String::new() }).await.expect("health answers");
     assert_eq!(overall.into_inner().status(), ServingStatus::NotServing);
 
-    let result = app.admin().get_locality(pb::GetLocalityRequest { name: "localities/01".into(), as_of: None }).await;
+    let result = app
+        .as_admin()
+        .localities()
+        .get_locality(pb::GetLocalityRequest { name: "localities/01".into(), as_of: None })
+        .await;
     assert_eq!(code_of(result), Code::Unavailable);
 }
 
@@ -111,9 +116,12 @@ async fn calls_without_a_valid_token_are_unauthenticated() {
     let app = spawn_app().await;
     app.load_demo().await;
     let request = || pb::GetLocalityRequest { name: "localities/11".into(), as_of: None };
-    assert_eq!(code_of(app.localities_as(None).get_locality(request()).await), Code::Unauthenticated);
     assert_eq!(
-        code_of(app.localities_as(Some("not.a.jwt".into())).get_locality(request()).await),
+        code_of(app.as_(Caller::with_token(None)).localities().get_locality(request()).await),
+        Code::Unauthenticated
+    );
+    assert_eq!(
+        code_of(app.as_(Caller::with_token(Some("not.a.jwt".into()))).localities().get_locality(request()).await),
         Code::Unauthenticated
     );
     let forged = hrplan::auth::mint_hs256(
@@ -124,9 +132,15 @@ async fn calls_without_a_valid_token_are_unauthenticated() {
         Duration::from_secs(60),
     )
     .expect("token");
-    assert_eq!(code_of(app.localities_as(Some(forged)).get_locality(request()).await), Code::Unauthenticated);
-    let ok =
-        app.localities_as(Some(token(&["11"], &[hrplan::auth::Role::AggregateReader]))).get_locality(request()).await;
+    assert_eq!(
+        code_of(app.as_(Caller::with_token(Some(forged))).localities().get_locality(request()).await),
+        Code::Unauthenticated
+    );
+    let ok = app
+        .as_(Caller::with_token(Some(token(&["11"], &[hrplan::auth::Role::AggregateReader]))))
+        .localities()
+        .get_locality(request())
+        .await;
     assert_eq!(
         ok.expect("a valid token is accepted").into_inner().locality.expect("locality").display_name,
         "Tỉnh Điện Biên"

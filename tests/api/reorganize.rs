@@ -3,7 +3,8 @@
 use hrplan::grpc::pb::{self, LocalityKind as K, LocalityState, SuccessionKind};
 use tonic::Code;
 
-use crate::helpers::{LocalityClient, code_of, date, names, seed_dien_bien, spawn_app};
+use crate::clients::LocalityClient;
+use crate::helpers::{code_of, date, names, seed_dien_bien, spawn_app};
 
 /// Noong Bua and Nam Thanh (of Điện Biên Phủ city) and Thanh Xương (of Điện Biên
 /// district) become Phường Mường Thanh (03334) directly under the province on
@@ -58,7 +59,7 @@ async fn descendants(client: &mut LocalityClient, year: i32, month: i32, day: i3
 #[tokio::test]
 async fn the_tree_before_and_after_a_reorganisation_is_the_tree_of_each_date() {
     let app = spawn_app().await;
-    let mut client = app.admin();
+    let mut client = app.as_admin().localities();
     seed_dien_bien(&mut client).await;
 
     let touched = client.reorganize(merger()).await.expect("reorganize").into_inner().localities;
@@ -103,7 +104,7 @@ async fn the_tree_before_and_after_a_reorganisation_is_the_tree_of_each_date() {
 #[tokio::test]
 async fn a_reorganisation_that_would_orphan_a_commune_changes_nothing() {
     let app = spawn_app().await;
-    let mut client = app.admin();
+    let mut client = app.as_admin().localities();
     seed_dien_bien(&mut client).await;
     let before = app.snapshot().await;
 
@@ -121,7 +122,7 @@ async fn a_reorganisation_that_would_orphan_a_commune_changes_nothing() {
 #[tokio::test]
 async fn a_reorganisation_is_atomic_when_a_late_change_fails() {
     let app = spawn_app().await;
-    let mut client = app.admin();
+    let mut client = app.as_admin().localities();
     seed_dien_bien(&mut client).await;
     let before = app.snapshot().await;
 
@@ -139,7 +140,7 @@ async fn a_reorganisation_is_atomic_when_a_late_change_fails() {
 #[tokio::test]
 async fn a_retried_reorganisation_is_applied_once() {
     let app = spawn_app().await;
-    let mut client = app.admin();
+    let mut client = app.as_admin().localities();
     seed_dien_bien(&mut client).await;
     let mut request = merger();
     request.request_id = "reorg-2025-07-01-dien-bien".into();
@@ -154,7 +155,7 @@ async fn a_retried_reorganisation_is_applied_once() {
 async fn the_demo_tree_rolls_up_along_each_date() {
     let app = spawn_app().await;
     app.load_demo().await;
-    let client = app.admin();
+    let client = app.as_admin().localities();
     let count =
         |localities: &[pb::Locality], tier: pb::LocalityTier| localities.iter().filter(|l| l.tier() == tier).count();
     let all = |day: pb::Date| {
@@ -187,7 +188,7 @@ async fn a_reorganisation_that_would_strand_a_unit_changes_nothing() {
     use hrplan::{auth::Role, grpc::pb::unit_service_client::UnitServiceClient};
 
     let app = spawn_app().await;
-    let mut client = app.admin();
+    let mut client = app.as_admin().localities();
     seed_dien_bien(&mut client).await;
     let mut units = UnitServiceClient::with_interceptor(
         app.channel.clone(),

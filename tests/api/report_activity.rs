@@ -9,56 +9,27 @@ use hrplan::{
     grpc::pb::{
         self, EnrollmentStatus as S, PersonCategory as C, RotationKind as K,
         enrollment_service_client::EnrollmentServiceClient, person_service_client::PersonServiceClient,
-        report_service_client::ReportServiceClient, rotation_service_client::RotationServiceClient,
-        staffing_service_client::StaffingServiceClient, training_plan_service_client::TrainingPlanServiceClient,
-        unit_service_client::UnitServiceClient,
+        rotation_service_client::RotationServiceClient, staffing_service_client::StaffingServiceClient,
+        training_plan_service_client::TrainingPlanServiceClient,
     },
 };
-use tonic::{Code, Response, Status, service::interceptor::InterceptedService, transport::Channel};
+use tonic::{Code, Status};
 
-use crate::helpers::{Bearer, TestApp, bearer, date, field_violations, spawn_app, token};
-
-type ReportClient = ReportServiceClient<InterceptedService<Channel, Bearer>>;
-
-fn reports_as(app: &TestApp, localities: &[&str], roles: &[Role]) -> ReportClient {
-    ReportServiceClient::with_interceptor(app.channel.clone(), bearer(Some(token(localities, roles))))
-}
+use crate::clients::{Caller, ReportClient, RotationClient};
+use crate::helpers::{Bearer, TestApp, bearer, date, fails_with, field_violations, spawn_app, token, unit};
 
 /// A reader of Lạng Sơn who may see person-level data: exact figures.
 fn exact_reader(app: &TestApp) -> ReportClient {
-    reports_as(app, &["20"], &[Role::PersonalDataReader])
+    app.as_(Caller::of(&["20"], &[Role::PersonalDataReader])).reports()
 }
 
 /// A reader of Lạng Sơn who may see aggregates only: small cells hidden.
 fn aggregate_reader(app: &TestApp) -> ReportClient {
-    reports_as(app, &["20"], &[Role::AggregateReader])
+    app.as_(Caller::of(&["20"], &[Role::AggregateReader])).reports()
 }
 
 fn admin() -> Bearer {
     bearer(Some(token(&["*"], &[Role::Admin])))
-}
-
-/// Creates a unit in `locality` from 2020 (until `until`) and returns its name.
-async fn unit(app: &TestApp, locality: &str, until: Option<pb::Date>) -> String {
-    UnitServiceClient::with_interceptor(app.channel.clone(), admin())
-        .create_unit(pb::CreateUnitRequest {
-            unit: Some(pb::Unit {
-                display_name: format!("Ủy ban nhân dân {locality}"),
-                locality: locality.into(),
-                sector: pb::Sector::StateAdministration.into(),
-                kind: pb::UnitKind::PeoplesCommittee.into(),
-                valid_from: Some(date(2020, 1, 1)),
-                valid_until: until,
-                ..Default::default()
-            }),
-            request_id: String::new(),
-        })
-        .await
-        .expect("creating a unit")
-        .into_inner()
-        .unit
-        .expect("unit")
-        .name
 }
 
 /// Creates a person of `category` placed at `unit` from 2020-01-01 (until `until`,
@@ -95,22 +66,6 @@ async fn person(app: &TestApp, unit: &str, category: C, until: Option<pb::Date>)
         .person
         .expect("person")
         .name
-}
-
-/// Runs a report call that must fail with `code` and leave the database unchanged.
-async fn fails_with<T: std::fmt::Debug>(
-    app: &TestApp,
-    call: impl Future<Output = Result<Response<T>, Status>>,
-    code: Code,
-) -> Status {
-    let before = app.snapshot().await;
-    let status = match call.await {
-        Ok(answer) => panic!("expected {code:?}, got {answer:?}"),
-        Err(status) => status,
-    };
-    assert_eq!(status.code(), code, "{status:?}");
-    assert_eq!(app.snapshot().await, before, "a failed report changed the database");
-    status
 }
 
 /// The fields named by an INVALID_ARGUMENT answer.
@@ -251,9 +206,15 @@ async fn enrol(
 async fn training_fixture() -> TestApp {
     let app = spawn_app().await;
     app.load_demo().await;
-    let dong_mo = unit(&app, "localities/06463", None).await;
-    let vinh_trai = unit(&app, "localities/05977", None).await;
-    let thanh_xuong = unit(&app, "localities/03334", None).await;
+    let dong_mo =
+        unit(&app, "localities/06463", &format!("Ủy ban nhân dân {}", "localities/06463"), date(2020, 1, 1), None)
+            .await;
+    let vinh_trai =
+        unit(&app, "localities/05977", &format!("Ủy ban nhân dân {}", "localities/05977"), date(2020, 1, 1), None)
+            .await;
+    let thanh_xuong =
+        unit(&app, "localities/03334", &format!("Ủy ban nhân dân {}", "localities/03334"), date(2020, 1, 1), None)
+            .await;
     let mut p = Vec::new();
     for i in 0..12 {
         p.push(person(&app, if i < 8 { &dong_mo } else { &vinh_trai }, C::CivilServant, None).await);
@@ -410,9 +371,9 @@ async fn training_summaries_reject_bad_periods_and_scopes_outside_the_caller_and
     let status = fails_with(&app, reports.summarize_training(no_scope), Code::InvalidArgument).await;
     assert_eq!(violated(&status), ["scope"]);
 
-    let mut dien_bien = reports_as(&app, &["11"], &[Role::PersonalDataReader]);
+    let mut dien_bien = app.as_(Caller::of(&["11"], &[Role::PersonalDataReader])).reports();
     fails_with(&app, dien_bien.summarize_training(request()), Code::PermissionDenied).await;
-    let mut national = reports_as(&app, &["*"], &[Role::PersonalDataReader]);
+    let mut national = app.as_(Caller::of(&["*"], &[Role::PersonalDataReader])).reports();
     let unknown = training_request(scope("localities/99", date(2024, 12, 31)));
     fails_with(&app, national.summarize_training(unknown), Code::NotFound).await;
     // Điện Biên's own reader sees its one enrolment.
@@ -425,8 +386,6 @@ async fn training_summaries_reject_bad_periods_and_scopes_outside_the_caller_and
 }
 
 // ---- SummarizeRotations --------------------------------------------------------------
-
-type RotationClient = RotationServiceClient<InterceptedService<Channel, Bearer>>;
 
 /// Units of the rotation fixture.
 struct Units {
@@ -510,13 +469,44 @@ async fn rotation_fixture() -> (TestApp, Units) {
     let app = spawn_app().await;
     app.load_demo().await;
     let u = Units {
-        district: unit(&app, "localities/187", Some(date(2025, 7, 1))).await,
-        dong_mo: unit(&app, "localities/06463", None).await,
-        vinh_trai: unit(&app, "localities/05977", None).await,
-        province: unit(&app, "localities/20", None).await,
+        district: unit(
+            &app,
+            "localities/187",
+            &format!("Ủy ban nhân dân {}", "localities/187"),
+            date(2020, 1, 1),
+            Some(date(2025, 7, 1)),
+        )
+        .await,
+        dong_mo: unit(
+            &app,
+            "localities/06463",
+            &format!("Ủy ban nhân dân {}", "localities/06463"),
+            date(2020, 1, 1),
+            None,
+        )
+        .await,
+        vinh_trai: unit(
+            &app,
+            "localities/05977",
+            &format!("Ủy ban nhân dân {}", "localities/05977"),
+            date(2020, 1, 1),
+            None,
+        )
+        .await,
+        province: unit(&app, "localities/20", &format!("Ủy ban nhân dân {}", "localities/20"), date(2020, 1, 1), None)
+            .await,
     };
-    let dien_bien_district = unit(&app, "localities/100", Some(date(2025, 7, 1))).await;
-    let thanh_xuong = unit(&app, "localities/03334", None).await;
+    let dien_bien_district = unit(
+        &app,
+        "localities/100",
+        &format!("Ủy ban nhân dân {}", "localities/100"),
+        date(2020, 1, 1),
+        Some(date(2025, 7, 1)),
+    )
+    .await;
+    let thanh_xuong =
+        unit(&app, "localities/03334", &format!("Ủy ban nhân dân {}", "localities/03334"), date(2020, 1, 1), None)
+            .await;
     let mut client = RotationServiceClient::with_interceptor(app.channel.clone(), admin());
     let until = Some(date(2025, 7, 1));
     let civil_servant = |unit: &str| {
@@ -618,12 +608,12 @@ async fn movements_overlapping_the_period_are_counted_by_kind_direction_status_a
     let city = rotation_summary(&mut reports, scope("localities/178", date(2024, 6, 30))).await;
     assert_eq!(city.total.as_ref().map(|t| counts(&t.by_kind)[3]), Some(("secondment", 1)));
     assert_eq!(city.total.map(|t| t.rotation_count), Some(1));
-    let mut dien_bien = reports_as(&app, &["11"], &[Role::PersonalDataReader]);
+    let mut dien_bien = app.as_(Caller::of(&["11"], &[Role::PersonalDataReader])).reports();
     let other = rotation_summary(&mut dien_bien, scope("localities/11", date(2024, 6, 30))).await;
     assert_eq!(other.total.map(|t| t.rotation_count), Some(1));
 
     // The whole country: both provinces' movements, each province a child.
-    let mut national = reports_as(&app, &["*"], &[Role::PersonalDataReader]);
+    let mut national = app.as_(Caller::of(&["*"], &[Role::PersonalDataReader])).reports();
     let country = rotation_summary(&mut national, by_child("localities/-", date(2024, 6, 30))).await;
     let total = country.total.as_ref().expect("total");
     assert_eq!((total.locality.as_str(), total.rotation_count), ("localities/-", 10));
@@ -716,7 +706,7 @@ async fn small_movement_figures_are_hidden_from_aggregate_readers_and_bad_reques
     let backwards = pb::SummarizeRotationsRequest { period_end: Some(date(2023, 12, 31)), ..request() };
     let status = fails_with(&app, reports.summarize_rotations(backwards), Code::InvalidArgument).await;
     assert_eq!(violated(&status), ["period_end"]);
-    let mut dien_bien = reports_as(&app, &["11"], &[Role::Admin]);
+    let mut dien_bien = app.as_(Caller::of(&["11"], &[Role::Admin])).reports();
     fails_with(&app, dien_bien.summarize_rotations(request()), Code::PermissionDenied).await;
 }
 
@@ -731,11 +721,25 @@ async fn small_movement_figures_are_hidden_from_aggregate_readers_and_bad_reques
 async fn staffing_fixture() -> TestApp {
     let app = spawn_app().await;
     app.load_demo().await;
-    let dong_mo = unit(&app, "localities/06463", None).await;
-    let vinh_trai = unit(&app, "localities/05977", None).await;
-    let district = unit(&app, "localities/187", Some(date(2025, 7, 1))).await;
-    let province = unit(&app, "localities/20", None).await;
-    let thanh_xuong = unit(&app, "localities/03334", None).await;
+    let dong_mo =
+        unit(&app, "localities/06463", &format!("Ủy ban nhân dân {}", "localities/06463"), date(2020, 1, 1), None)
+            .await;
+    let vinh_trai =
+        unit(&app, "localities/05977", &format!("Ủy ban nhân dân {}", "localities/05977"), date(2020, 1, 1), None)
+            .await;
+    let district = unit(
+        &app,
+        "localities/187",
+        &format!("Ủy ban nhân dân {}", "localities/187"),
+        date(2020, 1, 1),
+        Some(date(2025, 7, 1)),
+    )
+    .await;
+    let province =
+        unit(&app, "localities/20", &format!("Ủy ban nhân dân {}", "localities/20"), date(2020, 1, 1), None).await;
+    let thanh_xuong =
+        unit(&app, "localities/03334", &format!("Ủy ban nhân dân {}", "localities/03334"), date(2020, 1, 1), None)
+            .await;
     for _ in 0..6 {
         person(&app, &dong_mo, C::CivilServant, None).await;
     }
@@ -859,7 +863,7 @@ async fn staffing_summaries_reject_filters_quotas_cannot_honour_and_scopes_outsi
     let status = fails_with(&app, reports.get_staffing_summary(request(bad_locality)), Code::InvalidArgument).await;
     assert_eq!(violated(&status), ["scope.locality"]);
 
-    let mut dien_bien = reports_as(&app, &["11"], &[Role::AggregateReader]);
+    let mut dien_bien = app.as_(Caller::of(&["11"], &[Role::AggregateReader])).reports();
     fails_with(&app, dien_bien.get_staffing_summary(request(scope("localities/20", on))), Code::PermissionDenied).await;
     let own = staffing_summary(&mut dien_bien, scope("localities/11", on)).await;
     assert_eq!(own.total.and_then(|t| t.total).as_ref().map(staffed), Some((C::Unspecified, 50, 1, 49)));

@@ -14,31 +14,22 @@ use calamine::{Data, Reader as _, Xlsx, open_workbook_from_rs};
 use hrplan::{
     auth::Role,
     cli::{client::ClientArgs, report as cli_report},
-    grpc::pb::{
-        self, export_report_request::Report as Asked, export_report_response::Content,
-        person_service_client::PersonServiceClient, report_service_client::ReportServiceClient,
-        scale_service_client::ScaleServiceClient, training_plan_service_client::TrainingPlanServiceClient,
-    },
+    grpc::pb::{self, export_report_request::Report as Asked, export_report_response::Content},
 };
 use tokio_stream::StreamExt as _;
-use tonic::{Code, Status, service::interceptor::InterceptedService, transport::Channel};
+use tonic::{Code, Status};
 
-use crate::helpers::{Bearer, TestApp, bearer, committee_unit, date, field_violations, spawn_app, token};
-
-type ReportClient = ReportServiceClient<InterceptedService<Channel, Bearer>>;
-
-fn reports_as(app: &TestApp, localities: &[&str], roles: &[Role]) -> ReportClient {
-    ReportServiceClient::with_interceptor(app.channel.clone(), bearer(Some(token(localities, roles))))
-}
+use crate::clients::{Caller, ReportClient};
+use crate::helpers::{TestApp, committee_unit, date, field_violations, spawn_app, token};
 
 /// A reader of Lạng Sơn who may see person-level data: exact figures.
 fn exact_reader(app: &TestApp) -> ReportClient {
-    reports_as(app, &["20"], &[Role::PersonalDataReader])
+    app.as_(Caller::of(&["20"], &[Role::PersonalDataReader])).reports()
 }
 
 /// A reader of Lạng Sơn who may see aggregates only: small cells hidden.
 fn aggregate_reader(app: &TestApp) -> ReportClient {
-    reports_as(app, &["20"], &[Role::AggregateReader])
+    app.as_(Caller::of(&["20"], &[Role::AggregateReader])).reports()
 }
 
 const AS_OF: (i32, i32, i32) = (2024, 12, 31);
@@ -125,12 +116,7 @@ async fn load_people(app: &TestApp) {
             }
         })
         .collect();
-    let answer =
-        PersonServiceClient::with_interceptor(app.channel.clone(), bearer(Some(token(&["*"], &[Role::Admin]))))
-            .import_people(tokio_stream::iter(records))
-            .await
-            .expect("import")
-            .into_inner();
+    let answer = app.as_admin().people().import_people(tokio_stream::iter(records)).await.expect("import").into_inner();
     assert_eq!(answer.imported_count, 49, "{:?}", answer.rejected.first());
 }
 
@@ -177,12 +163,8 @@ async fn export(client: &mut ReportClient, report: Asked, format: pb::ExportForm
 
 /// The Vietnamese name of every dimension a profile has, as the workbook heads it.
 async fn dimension_labels(app: &TestApp) -> BTreeMap<String, String> {
-    let scales = ScaleServiceClient::with_interceptor(app.channel.clone(), bearer(Some(token(&["*"], &[Role::Admin]))))
-        .list_scales(pb::ListScalesRequest {})
-        .await
-        .expect("scales")
-        .into_inner()
-        .scales;
+    let scales =
+        app.as_admin().scales().list_scales(pb::ListScalesRequest {}).await.expect("scales").into_inner().scales;
     let mut labels: BTreeMap<String, String> = scales.into_iter().map(|s| (s.name, s.display_name)).collect();
     for (dimension, label) in [("age_band", "Độ tuổi"), ("gender", "Giới tính"), ("ethnic_minority", "Dân tộc")]
     {
@@ -531,7 +513,8 @@ async fn suppressed_cells_are_markers_in_every_file_with_no_number_for_them() {
 
 /// Creates a draft training plan of Lạng Sơn with two lines and returns its name.
 async fn plan(app: &TestApp) -> String {
-    TrainingPlanServiceClient::with_interceptor(app.channel.clone(), bearer(Some(token(&["*"], &[Role::Admin]))))
+    app.as_admin()
+        .plans()
         .create_training_plan(pb::CreateTrainingPlanRequest {
             training_plan: Some(pb::TrainingPlan {
                 title: "Kế hoạch đào tạo, bồi dưỡng cán bộ, công chức giai đoạn 2021-2025".into(),
@@ -725,7 +708,7 @@ async fn the_evaluation_workbook_holds_the_ratings_of_every_year() {
 async fn a_caller_of_another_province_is_refused_by_the_rpc_and_the_cli() {
     let app = spawn_app().await;
     load_people(&app).await;
-    let mut outsider = reports_as(&app, &["11"], &[Role::Admin]);
+    let mut outsider = app.as_(Caller::of(&["11"], &[Role::Admin])).reports();
 
     for format in [pb::ExportFormat::Xlsx, pb::ExportFormat::Csv] {
         let status =

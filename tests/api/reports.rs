@@ -3,17 +3,12 @@
 
 use hrplan::{
     auth::Role,
-    grpc::pb::{self, person_service_client::PersonServiceClient, report_service_client::ReportServiceClient},
+    grpc::pb::{self, person_service_client::PersonServiceClient},
 };
-use tonic::{Code, service::interceptor::InterceptedService, transport::Channel};
+use tonic::Code;
 
-use crate::helpers::{Bearer, TestApp, bearer, code_of, committee_unit, date, spawn_app, token};
-
-type ReportClient = ReportServiceClient<InterceptedService<Channel, Bearer>>;
-
-fn reports_as(app: &TestApp, localities: &[&str], roles: &[Role]) -> ReportClient {
-    ReportServiceClient::with_interceptor(app.channel.clone(), bearer(Some(token(localities, roles))))
-}
+use crate::clients::Caller;
+use crate::helpers::{TestApp, bearer, code_of, committee_unit, date, spawn_app, token};
 
 /// "A provincial city has 244 leaders and managers among its 2,886 cadres, civil
 /// servants, public employees and workers. By professional qualification: 1 doctorate,
@@ -97,7 +92,7 @@ fn counts(cells: &[pb::Cell]) -> Vec<i64> {
 async fn the_public_worked_example_is_reproduced_from_person_level_records() {
     let app = spawn_app().await;
     load_worked_example(&app).await;
-    let mut reports = reports_as(&app, &["20"], &[Role::PersonalDataReader]);
+    let mut reports = app.as_(Caller::of(&["20"], &[Role::PersonalDataReader])).reports();
 
     let everyone = reports
         .get_workforce_profile(pb::GetWorkforceProfileRequest { scope: Some(scope("localities/178", false)) })
@@ -139,14 +134,18 @@ async fn small_cells_are_hidden_from_aggregate_readers_only() {
     load_worked_example(&app).await;
     let request = || pb::GetWorkforceProfileRequest { scope: Some(scope("localities/178", true)) };
 
-    let exact = reports_as(&app, &["20"], &[Role::PersonalDataReader])
+    let exact = app
+        .as_(Caller::of(&["20"], &[Role::PersonalDataReader]))
+        .reports()
         .get_workforce_profile(request())
         .await
         .expect("profile")
         .into_inner()
         .total
         .expect("total");
-    let hidden = reports_as(&app, &["20"], &[Role::AggregateReader])
+    let hidden = app
+        .as_(Caller::of(&["20"], &[Role::AggregateReader]))
+        .reports()
         .get_workforce_profile(request())
         .await
         .expect("profile")
@@ -169,7 +168,7 @@ async fn small_cells_are_hidden_from_aggregate_readers_only() {
 async fn a_province_report_breaks_down_by_the_children_of_its_date() {
     let app = spawn_app().await;
     load_worked_example(&app).await;
-    let mut reports = reports_as(&app, &["20"], &[Role::PersonalDataReader]);
+    let mut reports = app.as_(Caller::of(&["20"], &[Role::PersonalDataReader])).reports();
     let request = |year, month, day| pb::GetWorkforceProfileRequest {
         scope: Some(pb::ReportScope {
             locality: "localities/20".into(),
@@ -189,7 +188,8 @@ async fn a_province_report_breaks_down_by_the_children_of_its_date() {
     assert_eq!(after.total.as_ref().map(|t| t.headcount), Some(0));
     assert!(after.children.iter().all(|c| c.locality.len() == "localities/00000".len()), "communes only after 2025");
 
-    let outside = reports_as(&app, &["11"], &[Role::Admin]).get_workforce_profile(request(2024, 1, 1)).await;
+    let outside =
+        app.as_(Caller::of(&["11"], &[Role::Admin])).reports().get_workforce_profile(request(2024, 1, 1)).await;
     assert_eq!(code_of(outside), Code::PermissionDenied);
 }
 
@@ -265,7 +265,7 @@ fn evaluations_request(first_year: i32, last_year: i32) -> pb::SummarizeEvaluati
 async fn evaluations_are_summarized_per_year_with_good_or_better() {
     let app = spawn_app().await;
     load_evaluated_people(&app).await;
-    let mut reports = reports_as(&app, &["20"], &[Role::PersonalDataReader]);
+    let mut reports = app.as_(Caller::of(&["20"], &[Role::PersonalDataReader])).reports();
 
     let summary = reports.summarize_evaluations(evaluations_request(2023, 2025)).await.expect("summary").into_inner();
     assert_eq!(summary.headcount, 10);
@@ -290,7 +290,9 @@ async fn evaluations_are_summarized_per_year_with_good_or_better() {
     assert_eq!(counts(&summary.years[2].cells), [0, 0, 0, 0, 10]);
 
     // An aggregate reader does not see the two excellent people of 2024.
-    let hidden = reports_as(&app, &["20"], &[Role::AggregateReader])
+    let hidden = app
+        .as_(Caller::of(&["20"], &[Role::AggregateReader]))
+        .reports()
         .summarize_evaluations(evaluations_request(2024, 2024))
         .await
         .expect("summary")
@@ -310,7 +312,7 @@ async fn evaluations_are_summarized_per_year_with_good_or_better() {
 async fn profiles_are_compared_between_two_dates() {
     let app = spawn_app().await;
     load_worked_example(&app).await;
-    let mut reports = reports_as(&app, &["20"], &[Role::PersonalDataReader]);
+    let mut reports = app.as_(Caller::of(&["20"], &[Role::PersonalDataReader])).reports();
 
     let comparison = reports
         .compare_workforce_profiles(pb::CompareWorkforceProfilesRequest {
@@ -354,10 +356,7 @@ async fn profiles_are_compared_between_two_dates() {
 /// Every person found in `locality`'s subtree on `as_of` by SearchPeople, which reads
 /// placements and the tree directly rather than the facts reports count.
 async fn placed_people(app: &TestApp, locality: &str, as_of: pb::Date) -> std::collections::BTreeSet<String> {
-    let mut people = PersonServiceClient::with_interceptor(
-        app.channel.clone(),
-        bearer(Some(token(&["*"], &[Role::PersonalDataReader]))),
-    );
+    let mut people = app.as_(Caller::of(&["*"], &[Role::PersonalDataReader])).people();
     let mut found = std::collections::BTreeSet::new();
     let mut page_token = String::new();
     loop {
@@ -384,7 +383,7 @@ async fn placed_people(app: &TestApp, locality: &str, as_of: pb::Date) -> std::c
 async fn the_same_people_roll_up_along_the_tree_of_each_date_before_and_after_the_reorganisation() {
     let app = spawn_app().await;
     assert!(hrplan::demo::load(&app.db).await.expect("loading the whole demo"));
-    let mut reports = reports_as(&app, &["*"], &[Role::PersonalDataReader]);
+    let mut reports = app.as_(Caller::of(&["*"], &[Role::PersonalDataReader])).reports();
     let profile = |locality: &str, as_of: pb::Date| pb::GetWorkforceProfileRequest {
         scope: Some(pb::ReportScope {
             locality: locality.into(),
@@ -432,10 +431,7 @@ async fn the_same_people_roll_up_along_the_tree_of_each_date_before_and_after_th
     let gone: Vec<(&String, pb::Date)> = everyone[0].difference(&everyone[1]).map(|n| (n, date(2025, 7, 1))).collect();
     let came: Vec<(&String, pb::Date)> = everyone[1].difference(&everyone[0]).map(|n| (n, date(2025, 6, 30))).collect();
     assert!(gone.len() + came.len() < everyone[0].len() / 10, "{} gone, {} came", gone.len(), came.len());
-    let mut people = PersonServiceClient::with_interceptor(
-        app.channel.clone(),
-        bearer(Some(token(&["*"], &[Role::PersonalDataReader]))),
-    );
+    let mut people = app.as_(Caller::of(&["*"], &[Role::PersonalDataReader])).people();
     let key = |d: &pb::Date| (d.year, d.month, d.day);
     for (name, missing_on) in gone.into_iter().chain(came) {
         let placements = people
@@ -451,7 +447,9 @@ async fn the_same_people_roll_up_along_the_tree_of_each_date_before_and_after_th
         assert!(!in_force, "{name} has a placement on {missing_on:?} but is not counted that day");
     }
 
-    let provincial = reports_as(&app, &["20"], &[Role::Admin])
+    let provincial = app
+        .as_(Caller::of(&["20"], &[Role::Admin]))
+        .reports()
         .get_workforce_profile(profile("localities/-", date(2025, 7, 1)))
         .await;
     assert_eq!(code_of(provincial), Code::PermissionDenied);

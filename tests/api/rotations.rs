@@ -5,64 +5,22 @@ use std::collections::BTreeSet;
 
 use hrplan::{
     auth::Role,
-    grpc::pb::{
-        self, person_service_client::PersonServiceClient, report_service_client::ReportServiceClient,
-        rotation_service_client::RotationServiceClient, unit_service_client::UnitServiceClient,
-    },
-    store::stmt,
+    grpc::pb::{self},
 };
 use prost::Message as _;
 use prost_types::FieldMask;
-use sea_orm::ConnectionTrait;
-use tonic::{Code, Response, Status, service::interceptor::InterceptedService, transport::Channel};
+use tonic::Code;
 
-use crate::helpers::{Bearer, TestApp, bearer, date, field_violations, spawn_app, token};
+use crate::clients::{Caller, RotationClient};
+use crate::helpers::{TestApp, date, fails_with, rejects, spawn_app, unit};
 
-type RotationClient = RotationServiceClient<InterceptedService<Channel, Bearer>>;
-type PersonClient = PersonServiceClient<InterceptedService<Channel, Bearer>>;
 /// A change that breaks one rule of a movement.
 type Change = Box<dyn Fn(&mut pb::Rotation)>;
 
-fn rotations_as(app: &TestApp, localities: &[&str], roles: &[Role]) -> RotationClient {
-    RotationServiceClient::with_interceptor(app.channel.clone(), bearer(Some(token(localities, roles))))
-}
-
-fn admin(app: &TestApp) -> RotationClient {
-    rotations_as(app, &["*"], &[Role::Admin])
-}
-
-fn people(app: &TestApp) -> PersonClient {
-    PersonServiceClient::with_interceptor(app.channel.clone(), bearer(Some(token(&["*"], &[Role::Admin]))))
-}
-
-/// Creates a unit and returns its name.
-async fn unit(app: &TestApp, locality: &str, name: &str, until: Option<pb::Date>) -> String {
-    let mut units =
-        UnitServiceClient::with_interceptor(app.channel.clone(), bearer(Some(token(&["*"], &[Role::Admin]))));
-    units
-        .create_unit(pb::CreateUnitRequest {
-            unit: Some(pb::Unit {
-                display_name: name.into(),
-                locality: locality.into(),
-                sector: pb::Sector::StateAdministration.into(),
-                kind: pb::UnitKind::PeoplesCommittee.into(),
-                valid_from: Some(date(2020, 1, 1)),
-                valid_until: until,
-                ..Default::default()
-            }),
-            request_id: String::new(),
-        })
-        .await
-        .expect("creating a unit")
-        .into_inner()
-        .unit
-        .expect("unit")
-        .name
-}
-
 /// Creates a person placed at `unit` from 2020-01-01 (until `until`); returns the name.
 async fn person_at(app: &TestApp, full_name: &str, unit: &str, until: Option<pb::Date>) -> String {
-    people(app)
+    app.as_admin()
+        .people()
         .create_person(pb::CreatePersonRequest {
             record: Some(pb::PersonRecord {
                 person: Some(pb::Person {
@@ -158,7 +116,9 @@ fn cancel(name: &str) -> pb::CancelRotationRequest {
 
 /// The people placed in `locality` on a date.
 async fn counted(app: &TestApp, locality: &str, as_of: pb::Date) -> Vec<String> {
-    let found: Vec<String> = people(app)
+    let found: Vec<String> = app
+        .as_admin()
+        .people()
         .search_people(pb::SearchPeopleRequest {
             locality: locality.into(),
             as_of: Some(as_of),
@@ -174,16 +134,15 @@ async fn counted(app: &TestApp, locality: &str, as_of: pb::Date) -> Vec<String> 
         .collect();
     // The reports count the same people there that day (a rotated person at the
     // destination during the rotation), from facts in step with the placements.
-    let report = ReportServiceClient::with_interceptor(
-        app.channel.clone(),
-        bearer(Some(token(&["*"], &[Role::PersonalDataReader]))),
-    )
-    .get_workforce_profile(pb::GetWorkforceProfileRequest {
-        scope: Some(pb::ReportScope { locality: locality.into(), as_of: Some(as_of), ..Default::default() }),
-    })
-    .await
-    .expect("report")
-    .into_inner();
+    let report = app
+        .as_(Caller::of(&["*"], &[Role::PersonalDataReader]))
+        .reports()
+        .get_workforce_profile(pb::GetWorkforceProfileRequest {
+            scope: Some(pb::ReportScope { locality: locality.into(), as_of: Some(as_of), ..Default::default() }),
+        })
+        .await
+        .expect("report")
+        .into_inner();
     assert_eq!(report.total.map(|t| t.headcount), Some(i64::try_from(found.len()).unwrap_or_default()));
     app.assert_facts_in_step().await;
     found
@@ -191,7 +150,9 @@ async fn counted(app: &TestApp, locality: &str, as_of: pb::Date) -> Vec<String> 
 
 /// A person's placements as (unit, from, until), failing if any two overlap.
 async fn placements(app: &TestApp, person: &str) -> Vec<(String, pb::Date, Option<pb::Date>)> {
-    let list = people(app)
+    let list = app
+        .as_admin()
+        .people()
         .list_placements(pb::ListPlacementsRequest { parent: person.into(), page_size: 1000, ..Default::default() })
         .await
         .expect("list placements")
@@ -210,68 +171,6 @@ async fn placements(app: &TestApp, person: &str) -> Vec<(String, pb::Date, Optio
     periods
 }
 
-/// Every row of the database including the rotations, as text.
-async fn state(app: &TestApp) -> Vec<String> {
-    let mut all = app.snapshot().await;
-    let columns = [
-        "id",
-        "person_id",
-        "kind",
-        "source_unit_id",
-        "source_post",
-        "destination_unit_id",
-        "destination_post",
-        "start_date",
-        "planned_end_date",
-        "actual_end_date",
-        "decision_number",
-        "status",
-        "source_placement_id",
-        "source_placement_until",
-        "destination_placement_id",
-        "return_placement_id",
-        "revision",
-    ];
-    let select: Vec<String> =
-        columns.iter().enumerate().map(|(i, c)| format!("COALESCE(CAST({c} AS TEXT), 'NULL') AS c{i}")).collect();
-    let sql = format!("SELECT {} FROM rotations", select.join(", "));
-    let rows = app.db.query_all_raw(stmt(app.db.get_database_backend(), &sql, vec![])).await.expect("rotations");
-    for row in rows {
-        let cells: Vec<String> =
-            (0..columns.len()).map(|i| row.try_get::<String>("", &format!("c{i}")).expect("cell")).collect();
-        all.push(format!("rotations: {}", cells.join(" | ")));
-    }
-    all.sort();
-    all
-}
-
-/// Runs `call`, asserting it fails with `code` and leaves the database unchanged.
-async fn fails_with<T: std::fmt::Debug>(
-    app: &TestApp,
-    call: impl Future<Output = Result<Response<T>, Status>>,
-    code: Code,
-) -> Status {
-    let before = state(app).await;
-    let status = match call.await {
-        Ok(answer) => panic!("expected {code:?}, got {answer:?}"),
-        Err(status) => status,
-    };
-    assert_eq!(status.code(), code, "{status:?}");
-    assert_eq!(state(app).await, before, "a failed request changed the database");
-    status
-}
-
-/// Runs `call`, asserting INVALID_ARGUMENT naming `field`, and an unchanged database.
-async fn rejects<T: std::fmt::Debug>(
-    app: &TestApp,
-    call: impl Future<Output = Result<Response<T>, Status>>,
-    field: &str,
-) {
-    let status = fails_with(app, call, Code::InvalidArgument).await;
-    let fields: Vec<String> = field_violations(&status).into_iter().map(|(f, _)| f).collect();
-    assert!(fields.iter().any(|f| f == field), "expected a violation of {field}, got {status:?}");
-}
-
 /// The demo tree with units: a district office of Huyện Chi Lăng (187, until the
 /// 2025 reorganisation), commune offices of Đồng Mỏ (06463) and Vĩnh Trại (05977),
 /// and the provincial department of Lạng Sơn (20).
@@ -286,17 +185,18 @@ struct Fixture {
 async fn fixture() -> Fixture {
     let app = spawn_app().await;
     app.load_demo().await;
-    let district = unit(&app, "localities/187", "Ủy ban nhân dân huyện Chi Lăng", Some(date(2025, 7, 1))).await;
-    let dong_mo = unit(&app, "localities/06463", "Ủy ban nhân dân thị trấn Đồng Mỏ", None).await;
-    let vinh_trai = unit(&app, "localities/05977", "Ủy ban nhân dân phường Vĩnh Trại", None).await;
-    let province = unit(&app, "localities/20", "Sở Nội vụ tỉnh Lạng Sơn", None).await;
+    let district =
+        unit(&app, "localities/187", "Ủy ban nhân dân huyện Chi Lăng", date(2020, 1, 1), Some(date(2025, 7, 1))).await;
+    let dong_mo = unit(&app, "localities/06463", "Ủy ban nhân dân thị trấn Đồng Mỏ", date(2020, 1, 1), None).await;
+    let vinh_trai = unit(&app, "localities/05977", "Ủy ban nhân dân phường Vĩnh Trại", date(2020, 1, 1), None).await;
+    let province = unit(&app, "localities/20", "Sở Nội vụ tỉnh Lạng Sơn", date(2020, 1, 1), None).await;
     Fixture { app, district, dong_mo, vinh_trai, province }
 }
 
 #[tokio::test]
 async fn direction_follows_the_tiers_of_the_tree_on_the_start_date() {
     let f = fixture().await;
-    let mut client = admin(&f.app);
+    let mut client = f.app.as_admin().rotations();
     use pb::{RotationDirection as D, RotationKind as K};
 
     let a = person_at(&f.app, "Hoàng Văn A", &f.district, Some(date(2025, 7, 1))).await;
@@ -392,7 +292,7 @@ async fn direction_follows_the_tiers_of_the_tree_on_the_start_date() {
 #[tokio::test]
 async fn the_person_counts_at_the_destination_during_a_rotation_and_at_the_source_before_and_after() {
     let f = fixture().await;
-    let mut client = admin(&f.app);
+    let mut client = f.app.as_admin().rotations();
     let person = person_at(&f.app, "Lường Văn Thắng", &f.vinh_trai, None).await;
     let (source, destination) = ("localities/05977", "localities/06463");
     let planned = created(
@@ -453,7 +353,7 @@ async fn the_person_counts_at_the_destination_during_a_rotation_and_at_the_sourc
 #[tokio::test]
 async fn cancelling_a_started_rotation_restores_the_placements_and_a_transfer_stays() {
     let f = fixture().await;
-    let mut client = admin(&f.app);
+    let mut client = f.app.as_admin().rotations();
     let person = person_at(&f.app, "Vi Thị Hạnh", &f.vinh_trai, None).await;
     let before = placements(&f.app, &person).await;
     let planned = created(
@@ -508,7 +408,7 @@ async fn cancelling_a_started_rotation_restores_the_placements_and_a_transfer_st
 #[tokio::test]
 async fn a_second_open_rotation_for_the_same_person_fails_and_changes_nothing() {
     let f = fixture().await;
-    let mut client = admin(&f.app);
+    let mut client = f.app.as_admin().rotations();
     let person = person_at(&f.app, "Nông Văn Dũng", &f.vinh_trai, None).await;
     let first = created(
         &mut client,
@@ -546,9 +446,11 @@ async fn a_second_open_rotation_for_the_same_person_fails_and_changes_nothing() 
 #[tokio::test]
 async fn starting_fails_when_the_destination_period_would_overlap_another_placement() {
     let f = fixture().await;
-    let mut client = admin(&f.app);
+    let mut client = f.app.as_admin().rotations();
     let person = person_at(&f.app, "Hà Văn Quang", &f.vinh_trai, Some(date(2024, 6, 1))).await;
-    people(&f.app)
+    f.app
+        .as_admin()
+        .people()
         .create_placement(pb::CreatePlacementRequest {
             parent: person.clone(),
             placement: Some(pb::Placement {
@@ -580,7 +482,7 @@ async fn starting_fails_when_the_destination_period_would_overlap_another_placem
 #[tokio::test]
 async fn each_rule_of_a_movement_is_a_violation_of_its_field_and_changes_nothing() {
     let f = fixture().await;
-    let mut client = admin(&f.app);
+    let mut client = f.app.as_admin().rotations();
     let person = person_at(&f.app, "Đinh Thị Lan", &f.vinh_trai, None).await;
     let good = || {
         rotation(
@@ -636,10 +538,10 @@ async fn each_rule_of_a_movement_is_a_violation_of_its_field_and_changes_nothing
     // Idempotent creation; etags; only planned movements are updated or deleted.
     let request = pb::CreateRotationRequest { rotation: Some(good()), request_id: "rot-1".into() };
     let made = client.create_rotation(request.clone()).await.expect("create").into_inner().rotation.expect("r");
-    let snapshot = state(&f.app).await;
+    let snapshot = f.app.snapshot().await;
     let again = client.create_rotation(request).await.expect("retry").into_inner().rotation.expect("r");
     assert_eq!(again.name, made.name);
-    assert_eq!(state(&f.app).await, snapshot);
+    assert_eq!(f.app.snapshot().await, snapshot);
     let stale = pb::DeleteRotationRequest { name: made.name.clone(), etag: "\"99\"".into() };
     fails_with(&f.app, client.delete_rotation(stale), Code::Aborted).await;
     let mut change = made.clone();
@@ -695,9 +597,9 @@ async fn every_rotation_rpc_aimed_at_another_province_is_refused_and_writes_need
     // Arrange: a rotation in Điện Biên (11), and a caller scoped to Lạng Sơn (20).
     let f = fixture().await;
     let app = &f.app;
-    let mut client = admin(app);
-    let thanh_xuong = unit(app, "localities/03334", "Ủy ban nhân dân xã Thanh Xương", None).await;
-    let department = unit(app, "localities/11", "Sở Nội vụ tỉnh Điện Biên", None).await;
+    let mut client = app.as_admin().rotations();
+    let thanh_xuong = unit(app, "localities/03334", "Ủy ban nhân dân xã Thanh Xương", date(2020, 1, 1), None).await;
+    let department = unit(app, "localities/11", "Sở Nội vụ tỉnh Điện Biên", date(2020, 1, 1), None).await;
     let person = person_at(app, "Lò Văn Pâng", &thanh_xuong, None).await;
     let target = created(
         &mut client,
@@ -711,7 +613,7 @@ async fn every_rotation_rpc_aimed_at_another_province_is_refused_and_writes_need
         ),
     )
     .await;
-    let mut scoped = rotations_as(app, &["20"], &[Role::Editor, Role::PersonalDataReader]);
+    let mut scoped = app.as_(Caller::of(&["20"], &[Role::Editor, Role::PersonalDataReader])).rotations();
     let name = target.name.clone();
     let mut status = Vec::new();
 
@@ -782,6 +684,6 @@ async fn every_rotation_rpc_aimed_at_another_province_is_refused_and_writes_need
     assert_eq!(listed.iter().map(|r| r.name.clone()).collect::<Vec<_>>(), vec![made.name.clone()]);
 
     // An editor without personal-data access cannot read movements.
-    let mut editor = rotations_as(app, &["20"], &[Role::Editor]);
+    let mut editor = app.as_(Caller::of(&["20"], &[Role::Editor])).rotations();
     fails_with(app, editor.get_rotation(pb::GetRotationRequest { name: made.name }), Code::PermissionDenied).await;
 }

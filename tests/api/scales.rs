@@ -1,28 +1,16 @@
 //! ScaleService: the seeded scales, equal ranks as equivalent levels, adding and
 //! changing levels, validation, and who may change a scale (a national admin only).
 
-use std::future::Future;
-
 use hrplan::{
     auth::Role,
-    grpc::pb::{self, scale_service_client::ScaleServiceClient},
+    grpc::pb::{self},
     store::stmt,
 };
 use sea_orm::ConnectionTrait;
-use tonic::{Code, Response, Status, service::interceptor::InterceptedService, transport::Channel};
+use tonic::Code;
 
-use crate::helpers::{Bearer, TestApp, bearer, field_violations, invalid, spawn_app, token};
-
-/// A ScaleService client with a fixed token.
-type ScaleClient = ScaleServiceClient<InterceptedService<Channel, Bearer>>;
-
-fn scales_as(app: &TestApp, token: Option<String>) -> ScaleClient {
-    ScaleServiceClient::with_interceptor(app.channel.clone(), bearer(token))
-}
-
-fn admin(app: &TestApp) -> ScaleClient {
-    scales_as(app, Some(token(&["*"], &[Role::Admin])))
-}
+use crate::clients::{Caller, ScaleClient};
+use crate::helpers::{TestApp, fails_with, rejects, spawn_app, token};
 
 fn level(rank: i32, display_name: &str, english_name: &str) -> pb::Level {
     pb::Level {
@@ -67,54 +55,6 @@ fn ranks(scale: &pb::Scale) -> Vec<(String, i32)> {
     scale.levels.iter().map(|l| (l.name.rsplit('/').next().unwrap_or_default().to_owned(), l.rank)).collect()
 }
 
-/// The scales, their levels and the audit log, as text, sorted.
-async fn state(app: &TestApp) -> Vec<String> {
-    let backend = app.db.get_database_backend();
-    let mut rows = app.snapshot().await;
-    for sql in [
-        "SELECT 'scales: ' || code || ' | ' || name || ' | ' || english_name AS r FROM scales",
-        "SELECT 'scale_levels: ' || scale_code || ' | ' || code || ' | ' || CAST(rank AS TEXT) || ' | ' || name || ' | ' \
-         || english_name AS r FROM scale_levels",
-    ] {
-        for row in app.db.query_all_raw(stmt(backend, sql, vec![])).await.expect("state query") {
-            rows.push(row.try_get::<String>("", "r").expect("text row"));
-        }
-    }
-    rows.sort();
-    rows
-}
-
-/// Runs `call` and asserts that it fails with `code` and leaves the database unchanged.
-async fn fails_with<T: std::fmt::Debug>(
-    app: &TestApp,
-    call: impl Future<Output = Result<Response<T>, Status>>,
-    code: Code,
-) -> Status {
-    let before = state(app).await;
-    let status = match call.await {
-        Ok(answer) => panic!("expected {code:?}, got {answer:?}"),
-        Err(status) => status,
-    };
-    assert_eq!(status.code(), code, "{status:?}");
-    assert_eq!(state(app).await, before, "a failed request changed the database");
-    status
-}
-
-/// Runs `call` and asserts INVALID_ARGUMENT with a violation of `field`, and an
-/// unchanged database.
-async fn rejects<T: std::fmt::Debug>(
-    app: &TestApp,
-    call: impl Future<Output = Result<Response<T>, Status>>,
-    field: &str,
-) -> Vec<(String, String)> {
-    let before = state(app).await;
-    let status = invalid(call.await);
-    let violations = field_violations(&status);
-    assert!(violations.iter().any(|(f, _)| f == field), "expected a violation of `{field}`, got {violations:?}");
-    assert_eq!(state(app).await, before, "a rejected request changed the database");
-    violations
-}
-
 async fn audited(app: &TestApp, resource: &str) -> Vec<String> {
     let rows = app
         .db
@@ -136,7 +76,7 @@ async fn the_seeded_scales_are_listed_by_name_with_their_levels_highest_first() 
     let app = spawn_app().await;
 
     // Act
-    let scales = list(&mut admin(&app)).await;
+    let scales = list(&mut app.as_admin().scales()).await;
 
     // Assert
     let names: Vec<&str> = scales.iter().map(|s| s.name.as_str()).collect();
@@ -177,7 +117,7 @@ async fn the_seeded_scales_are_listed_by_name_with_their_levels_highest_first() 
 #[tokio::test]
 async fn a_medical_specialist_i_ranks_with_a_master_so_the_two_are_equivalent() {
     let app = spawn_app().await;
-    let scales = list(&mut admin(&app)).await;
+    let scales = list(&mut app.as_admin().scales()).await;
     let professional = scales.iter().find(|s| s.name == "scales/professional").expect("professional");
     let rank_of = |code: &str| ranks(professional).into_iter().find(|(c, _)| c == code).map(|(_, r)| r);
     assert_eq!(rank_of("medical_specialist_1"), rank_of("master"));
@@ -189,7 +129,7 @@ async fn a_medical_specialist_i_ranks_with_a_master_so_the_two_are_equivalent() 
 #[tokio::test]
 async fn a_scale_is_read_by_name_and_an_unknown_one_is_not_found() {
     let app = spawn_app().await;
-    let mut client = admin(&app);
+    let mut client = app.as_admin().scales();
     let political = get(&mut client, "scales/political_theory").await;
     assert_eq!(
         ranks(&political),
@@ -213,7 +153,7 @@ async fn a_scale_is_read_by_name_and_an_unknown_one_is_not_found() {
 async fn a_created_level_is_listed_in_its_place_and_audited() {
     // Arrange
     let app = spawn_app().await;
-    let mut client = admin(&app);
+    let mut client = app.as_admin().scales();
 
     // Act
     let created = client.create_level(it_expert()).await.expect("create level").into_inner().level.expect("level");
@@ -235,7 +175,7 @@ async fn a_created_level_is_listed_in_its_place_and_audited() {
 #[tokio::test]
 async fn a_level_ranked_like_another_is_listed_beside_it_by_code() {
     let app = spawn_app().await;
-    let mut client = admin(&app);
+    let mut client = app.as_admin().scales();
     let nurse =
         create("scales/professional", "nursing_specialist", level(60, "Điều dưỡng chuyên khoa", "Nursing specialist"));
     client.create_level(nurse).await.expect("create level");
@@ -247,7 +187,7 @@ async fn a_level_ranked_like_another_is_listed_beside_it_by_code() {
 #[tokio::test]
 async fn labels_are_stored_in_nfc() {
     let app = spawn_app().await;
-    let mut client = admin(&app);
+    let mut client = app.as_admin().scales();
     let decomposed = create("scales/it", "expert", level(40, "  Chuye\u{0302}n gia ", "Expert"));
     let created = client.create_level(decomposed).await.expect("create level").into_inner().level.expect("level");
     assert_eq!(created.display_name, "Chuyên gia");
@@ -256,7 +196,7 @@ async fn labels_are_stored_in_nfc() {
 #[tokio::test]
 async fn creating_a_level_that_exists_or_in_an_unknown_scale_fails() {
     let app = spawn_app().await;
-    let mut client = admin(&app);
+    let mut client = app.as_admin().scales();
     let master = create("scales/professional", "master", level(60, "Thạc sĩ", "Master's degree"));
     fails_with(&app, client.create_level(master), Code::AlreadyExists).await;
     let unknown = create("scales/army", "general", level(10, "Tướng", "General"));
@@ -267,7 +207,7 @@ async fn creating_a_level_that_exists_or_in_an_unknown_scale_fails() {
 async fn a_level_is_updated_with_its_rank_and_labels_replaced_and_audited() {
     // Arrange
     let app = spawn_app().await;
-    let mut client = admin(&app);
+    let mut client = app.as_admin().scales();
 
     // Act
     let updated = client
@@ -292,7 +232,7 @@ async fn a_level_is_updated_with_its_rank_and_labels_replaced_and_audited() {
 #[tokio::test]
 async fn updating_an_unknown_level_is_not_found() {
     let app = spawn_app().await;
-    let mut client = admin(&app);
+    let mut client = app.as_admin().scales();
     fails_with(&app, client.update_level(renamed("scales/professional/levels/bachelor", 50)), Code::NotFound).await;
     fails_with(&app, client.update_level(renamed("scales/army/levels/master", 50)), Code::NotFound).await;
 }
@@ -302,7 +242,7 @@ async fn updating_an_unknown_level_is_not_found() {
 #[tokio::test]
 async fn each_bad_field_of_a_new_level_is_named() {
     let app = spawn_app().await;
-    let mut client = admin(&app);
+    let mut client = app.as_admin().scales();
     let with = |change: &dyn Fn(&mut pb::CreateLevelRequest)| {
         let mut request = it_expert();
         change(&mut request);
@@ -332,7 +272,7 @@ async fn each_bad_field_of_a_new_level_is_named() {
 #[tokio::test]
 async fn each_bad_field_of_a_level_update_is_named() {
     let app = spawn_app().await;
-    let mut client = admin(&app);
+    let mut client = app.as_admin().scales();
     for name in ["", "scales/professional", "scales/professional/master", "scales/professional/levels/Master"] {
         rejects(&app, client.update_level(renamed(name, 60)), "level.name").await;
     }
@@ -362,7 +302,7 @@ async fn only_a_national_admin_may_change_a_scale() {
     ];
 
     for (who, token) in callers {
-        let mut client = scales_as(&app, Some(token));
+        let mut client = app.as_(Caller::with_token(Some(token))).scales();
 
         // Act and assert
         let status = fails_with(&app, client.create_level(it_expert()), Code::PermissionDenied).await;
@@ -381,13 +321,13 @@ async fn only_a_national_admin_may_change_a_scale() {
 async fn any_role_anywhere_reads_the_scales_but_a_caller_without_a_role_or_token_does_not() {
     let app = spawn_app().await;
     app.load_demo().await;
-    let mut reader = scales_as(&app, Some(token(&["20"], &[Role::AggregateReader])));
+    let mut reader = app.as_(Caller::of(&["20"], &[Role::AggregateReader])).scales();
     assert_eq!(list(&mut reader).await.len(), 5);
     assert_eq!(get(&mut reader, "scales/it").await.levels.len(), 3);
 
-    let mut roleless = scales_as(&app, Some(token(&["*"], &[])));
+    let mut roleless = app.as_(Caller::of(&["*"], &[])).scales();
     fails_with(&app, roleless.list_scales(pb::ListScalesRequest {}), Code::PermissionDenied).await;
-    let mut anonymous = scales_as(&app, None);
+    let mut anonymous = app.as_(Caller::with_token(None)).scales();
     fails_with(&app, anonymous.list_scales(pb::ListScalesRequest {}), Code::Unauthenticated).await;
     let request = pb::GetScaleRequest { name: "scales/it".to_owned() };
     fails_with(&app, anonymous.get_scale(request), Code::Unauthenticated).await;

@@ -14,7 +14,9 @@ use prost::Message as _;
 use prost_types::FieldMask;
 use tonic::{Code, Status, metadata::MetadataMap};
 
-use crate::helpers::{LocalityClient, SECRET, TestApp, code_of, create_request, date, spawn_app, token, version};
+use crate::clients::Caller;
+use crate::clients::LocalityClient;
+use crate::helpers::{SECRET, TestApp, code_of, create_request, date, spawn_app, token, version};
 
 /// The province the scoped caller may act on: Tỉnh Lạng Sơn.
 const OWN: &str = "20";
@@ -236,7 +238,7 @@ async fn every_locality_rpc_aimed_at_another_province_is_refused_to_a_caller_sco
     );
     let app = spawn_app().await;
     app.load_demo().await;
-    let mut scoped = app.editor_of(&[OWN]);
+    let mut scoped = app.as_(Caller::editor_of(&[OWN])).localities();
     let own = demo_subtree(OWN);
     let other = demo_subtree(OTHER);
 
@@ -266,7 +268,7 @@ async fn a_national_admin_is_not_refused_the_calls_a_scoped_caller_is_refused() 
     // Arrange
     let app = spawn_app().await;
     app.load_demo().await;
-    let mut admin = app.admin();
+    let mut admin = app.as_admin().localities();
     let other = demo_subtree(OTHER);
 
     for call in calls_aimed_at_dien_bien() {
@@ -293,8 +295,8 @@ async fn a_scoped_caller_is_refused_localities_that_do_not_exist_rather_than_tol
     // Arrange
     let app = spawn_app().await;
     app.load_demo().await;
-    let mut scoped = app.editor_of(&[OWN]);
-    let mut admin = app.admin();
+    let mut scoped = app.as_(Caller::editor_of(&[OWN])).localities();
+    let mut admin = app.as_admin().localities();
     let missing = ["localities/99", "localities/999", "localities/99999"];
 
     for name in missing {
@@ -353,8 +355,8 @@ async fn creating_a_code_that_exists_in_another_province_is_refused_rather_than_
     let before = app.snapshot().await;
 
     // Act
-    let scoped = code_of(app.editor_of(&[OWN]).create_locality(request.clone()).await);
-    let national = code_of(app.admin().create_locality(request).await);
+    let scoped = code_of(app.as_(Caller::editor_of(&[OWN])).localities().create_locality(request.clone()).await);
+    let national = code_of(app.as_admin().localities().create_locality(request).await);
 
     // Assert
     assert_eq!(scoped, Code::PermissionDenied);
@@ -385,7 +387,7 @@ async fn a_scoped_caller_is_told_when_a_code_of_its_own_province_exists() {
     let before = app.snapshot().await;
 
     // Act
-    let result = app.editor_of(&[OWN]).create_locality(request).await;
+    let result = app.as_(Caller::editor_of(&[OWN])).localities().create_locality(request).await;
 
     // Assert
     assert_eq!(code_of(result), Code::AlreadyExists);
@@ -420,7 +422,7 @@ async fn a_scoped_callers_lists_and_searches_hold_only_localities_of_its_provinc
     // Arrange
     let app = spawn_app().await;
     app.load_demo().await;
-    let mut scoped = app.editor_of(&[OWN]);
+    let mut scoped = app.as_(Caller::editor_of(&[OWN])).localities();
     let own = demo_subtree(OWN);
 
     for as_of in [date(2025, 6, 30), date(2025, 7, 1)] {
@@ -441,7 +443,7 @@ async fn a_national_admin_gets_other_provinces_from_the_same_lists_and_searches(
     // Arrange
     let app = spawn_app().await;
     app.load_demo().await;
-    let mut admin = app.admin();
+    let mut admin = app.as_admin().localities();
     let other = demo_subtree(OTHER);
 
     for as_of in [date(2025, 6, 30), date(2025, 7, 1)] {
@@ -481,7 +483,7 @@ async fn an_aggregate_reader_may_read_its_province_but_not_change_it() {
     let authenticator = Authenticator::new(&KeyConfig::Hs256(SECRET.to_vec()), None, None).expect("authenticator");
     let principal = authenticator.authenticate(&metadata).expect("the token authenticates");
     assert_eq!(principal.roles, BTreeSet::from([Role::AggregateReader]));
-    let mut reader = app.localities_as(Some(reader_token));
+    let mut reader = app.as_(Caller::with_token(Some(reader_token))).localities();
     let before = app.snapshot().await;
 
     // Act
@@ -520,7 +522,7 @@ async fn creating_a_province_needs_a_national_scope() {
     // Arrange
     let app = spawn_app().await;
     app.load_demo().await;
-    let mut scoped = app.editor_of(&[OWN]);
+    let mut scoped = app.as_(Caller::editor_of(&[OWN])).localities();
     let province = create_request("96", T::Province, "Tỉnh Thử Nghiệm", K::Province, "");
     let before = app.snapshot().await;
 
@@ -544,7 +546,7 @@ async fn creating_a_province_needs_a_national_scope() {
     assert_eq!(code_of(create), Code::PermissionDenied);
     assert_eq!(code_of(reorganize), Code::PermissionDenied);
     assert_eq!(app.snapshot().await, before);
-    app.admin().create_locality(province).await.expect("a national admin creates the province");
+    app.as_admin().localities().create_locality(province).await.expect("a national admin creates the province");
 }
 
 #[tokio::test]
@@ -552,7 +554,7 @@ async fn a_scoped_editor_cannot_move_its_localities_into_another_province() {
     // Arrange
     let app = spawn_app().await;
     app.load_demo().await;
-    let mut scoped = app.editor_of(&[OWN]);
+    let mut scoped = app.as_(Caller::editor_of(&[OWN])).localities();
     let history = pb::UpdateLocalityRequest {
         locality: Some(pb::Locality {
             name: "localities/06463".to_owned(),
@@ -606,7 +608,7 @@ async fn a_scoped_editor_may_change_its_own_province() {
     // Arrange
     let app = spawn_app().await;
     app.load_demo().await;
-    let mut scoped = app.editor_of(&[OWN]);
+    let mut scoped = app.as_(Caller::editor_of(&[OWN])).localities();
     let commune = pb::CreateLocalityRequest {
         locality_id: "06999".to_owned(),
         locality: Some(pb::Locality {
@@ -631,7 +633,7 @@ async fn a_scoped_editor_cannot_take_up_a_code_of_another_province_in_a_reorgani
     // Arrange
     let app = spawn_app().await;
     app.load_demo().await;
-    let mut scoped = app.editor_of(&[OWN]);
+    let mut scoped = app.as_(Caller::editor_of(&[OWN])).localities();
     let creation = |code: &str| pb::ReorganizeRequest {
         effective_date: Some(date(2026, 1, 1)),
         creations: vec![pb::LocalityCreation {
@@ -666,12 +668,12 @@ async fn ancestors_outside_a_callers_scope_are_left_out() {
     // Arrange
     let app = spawn_app().await;
     app.load_demo().await;
-    let mut district = app.editor_of(&["187"]);
+    let mut district = app.as_(Caller::editor_of(&["187"])).localities();
     let request = pb::ListAncestorsRequest { name: "localities/06463".to_owned(), as_of: Some(date(2024, 1, 1)) };
 
     // Act
     let ancestors = district.list_ancestors(request.clone()).await.expect("ancestors").into_inner().ancestors;
-    let national = app.admin().list_ancestors(request).await.expect("ancestors").into_inner().ancestors;
+    let national = app.as_admin().localities().list_ancestors(request).await.expect("ancestors").into_inner().ancestors;
     let province =
         district.get_locality(pb::GetLocalityRequest { name: "localities/20".to_owned(), as_of: None }).await;
 

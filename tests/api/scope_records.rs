@@ -13,22 +13,15 @@ use std::collections::BTreeSet;
 
 use hrplan::{
     auth::Role,
-    grpc::pb::{
-        self, LocalityTier as T, PersonCategory as C, person_service_client::PersonServiceClient,
-        scale_service_client::ScaleServiceClient, standard_service_client::StandardServiceClient,
-        unit_service_client::UnitServiceClient,
-    },
+    grpc::pb::{self, LocalityTier as T, PersonCategory as C},
 };
 use pb::lookup_person_request::Identifier;
 use prost::Message as _;
 use prost_types::FieldMask;
-use tonic::{Code, Status, service::interceptor::InterceptedService, transport::Channel};
+use tonic::{Code, Status};
 
-use crate::helpers::{Bearer, TestApp, bearer, code_of, date, spawn_app, token};
-
-type PersonClient = PersonServiceClient<InterceptedService<Channel, Bearer>>;
-type StandardClient = StandardServiceClient<InterceptedService<Channel, Bearer>>;
-type ScaleClient = ScaleServiceClient<InterceptedService<Channel, Bearer>>;
+use crate::clients::{PersonClient, ScaleClient, StandardClient};
+use crate::helpers::{TestApp, code_of, date, spawn_app, unit};
 
 /// The province the scoped caller may act on: Tỉnh Lạng Sơn.
 const OWN: &str = "20";
@@ -63,20 +56,16 @@ struct Caller {
 }
 
 impl Caller {
-    fn token(self) -> String {
-        token(self.localities, self.roles)
-    }
-
     fn people(self, app: &TestApp) -> PersonClient {
-        PersonServiceClient::with_interceptor(app.channel.clone(), bearer(Some(self.token())))
+        app.as_(crate::clients::Caller::of(self.localities, self.roles)).people()
     }
 
     fn standards(self, app: &TestApp) -> StandardClient {
-        StandardServiceClient::with_interceptor(app.channel.clone(), bearer(Some(self.token())))
+        app.as_(crate::clients::Caller::of(self.localities, self.roles)).standards()
     }
 
     fn scales(self, app: &TestApp) -> ScaleClient {
-        ScaleServiceClient::with_interceptor(app.channel.clone(), bearer(Some(self.token())))
+        app.as_(crate::clients::Caller::of(self.localities, self.roles)).scales()
     }
 }
 
@@ -157,30 +146,6 @@ struct Fixture {
     dien_bien: Records,
     /// Placed in 06463 from 2021-01-01.
     lang_son: Records,
-}
-
-/// Creates a people's committee (or department) in `locality` and returns its name.
-async fn unit(app: &TestApp, locality: &str, name: &str, from: pb::Date, until: Option<pb::Date>) -> String {
-    let mut units = UnitServiceClient::with_interceptor(app.channel.clone(), bearer(Some(NATIONAL_ADMIN.token())));
-    units
-        .create_unit(pb::CreateUnitRequest {
-            unit: Some(pb::Unit {
-                display_name: name.into(),
-                locality: locality.into(),
-                sector: pb::Sector::StateAdministration.into(),
-                kind: pb::UnitKind::PeoplesCommittee.into(),
-                valid_from: Some(from),
-                valid_until: until,
-                ..Default::default()
-            }),
-            request_id: String::new(),
-        })
-        .await
-        .expect("creating a unit")
-        .into_inner()
-        .unit
-        .expect("unit")
-        .name
 }
 
 fn person(full_name: &str, ethnicity: &str) -> pb::Person {

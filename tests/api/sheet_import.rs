@@ -19,7 +19,7 @@ use hrplan::{
     },
     domain::{identity::PersonalId, person::Gender},
     exchange::{error_book::ERROR_HEADER, people_sheet::FULL_NAME_NOTE},
-    grpc::pb::{self, person_service_client::PersonServiceClient, scale_service_client::ScaleServiceClient},
+    grpc::pb::{self, person_service_client::PersonServiceClient},
     store::stmt,
 };
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
@@ -28,7 +28,8 @@ use tempfile::TempDir;
 
 use tonic::{service::interceptor::InterceptedService, transport::Channel};
 
-use crate::helpers::{Bearer, TestApp, bearer, committee_unit, date, spawn_app, token};
+use crate::clients::Caller;
+use crate::helpers::{Bearer, TestApp, committee_unit, date, spawn_app, token};
 
 /// A cell of a sheet written by a test.
 #[derive(Debug, Clone)]
@@ -58,10 +59,7 @@ struct Office {
 async fn office() -> Office {
     let app = spawn_app().await;
     app.load_demo().await;
-    let mut units = pb::unit_service_client::UnitServiceClient::with_interceptor(
-        app.channel.clone(),
-        bearer(Some(token(&["*"], &[Role::Admin]))),
-    );
+    let mut units = app.as_admin().units();
     let committee = units
         .create_unit(pb::CreateUnitRequest {
             unit: Some(pb::Unit {
@@ -148,7 +146,7 @@ impl Office {
     }
 
     fn people(&self) -> PersonServiceClient<InterceptedService<Channel, Bearer>> {
-        PersonServiceClient::with_interceptor(self.app.channel.clone(), bearer(Some(self.token.clone())))
+        self.app.as_(Caller::with_token(Some(self.token.clone()))).people()
     }
 }
 
@@ -839,15 +837,14 @@ async fn the_template_has_the_headers_a_notes_row_and_drop_downs_from_the_server
 async fn without_a_server_the_template_offers_the_levels_the_migrations_seed() {
     // Arrange: a fresh server's levels, and a port nobody listens on.
     let app = spawn_app().await;
-    let served = ScaleServiceClient::with_interceptor(
-        app.channel.clone(),
-        bearer(Some(token(&["*"], &[Role::AggregateReader]))),
-    )
-    .list_scales(pb::ListScalesRequest {})
-    .await
-    .expect("listing the scales")
-    .into_inner()
-    .scales;
+    let served = app
+        .as_(Caller::of(&["*"], &[Role::AggregateReader]))
+        .scales()
+        .list_scales(pb::ListScalesRequest {})
+        .await
+        .expect("listing the scales")
+        .into_inner()
+        .scales;
     let dir = tempfile::tempdir().expect("a temp dir");
     let path = dir.path().join("mau.xlsx");
 

@@ -5,54 +5,22 @@ use std::collections::BTreeSet;
 
 use hrplan::{
     auth::Role,
-    grpc::pb::{
-        self, PersonCategory as C, person_service_client::PersonServiceClient,
-        staffing_service_client::StaffingServiceClient, unit_service_client::UnitServiceClient,
-    },
+    grpc::pb::{self, PersonCategory as C},
     store::stmt,
 };
 use prost::Message as _;
 use prost_types::FieldMask;
 use sea_orm::ConnectionTrait;
-use tonic::{Code, service::interceptor::InterceptedService, transport::Channel};
+use tonic::Code;
 
-use crate::helpers::{Bearer, TestApp, bearer, code_of, date, field_violations, invalid, spawn_app, token};
-
-type StaffingClient = StaffingServiceClient<InterceptedService<Channel, Bearer>>;
-
-fn staffing_as(app: &TestApp, localities: &[&str], roles: &[Role]) -> StaffingClient {
-    StaffingServiceClient::with_interceptor(app.channel.clone(), bearer(Some(token(localities, roles))))
-}
+use crate::clients::{Caller, StaffingClient};
+use crate::helpers::{TestApp, code_of, date, field_violations, invalid, spawn_app, unit};
 
 async fn demo() -> (TestApp, StaffingClient) {
     let app = spawn_app().await;
     app.load_demo().await;
-    let client = staffing_as(&app, &["*"], &[Role::Admin]);
+    let client = app.as_admin().staffing();
     (app, client)
-}
-
-/// Creates a unit in `locality` from 2020 and returns its name.
-async fn unit(app: &TestApp, locality: &str, name: &str) -> String {
-    let mut units =
-        UnitServiceClient::with_interceptor(app.channel.clone(), bearer(Some(token(&["*"], &[Role::Admin]))));
-    units
-        .create_unit(pb::CreateUnitRequest {
-            unit: Some(pb::Unit {
-                display_name: name.into(),
-                locality: locality.into(),
-                sector: pb::Sector::StateAdministration.into(),
-                kind: pb::UnitKind::PeoplesCommittee.into(),
-                valid_from: Some(date(2020, 1, 1)),
-                ..Default::default()
-            }),
-            request_id: String::new(),
-        })
-        .await
-        .expect("creating a unit")
-        .into_inner()
-        .unit
-        .expect("unit")
-        .name
 }
 
 /// Civil servant `i` placed in `unit` from 2020; retired on `left`, if given.
@@ -82,8 +50,7 @@ fn civil_servant(unit: &str, i: usize, left: Option<pb::Date>) -> pb::PersonReco
 }
 
 async fn import(app: &TestApp, records: Vec<pb::PersonRecord>) {
-    let mut people =
-        PersonServiceClient::with_interceptor(app.channel.clone(), bearer(Some(token(&["*"], &[Role::Admin]))));
+    let mut people = app.as_admin().people();
     let stream = tokio_stream::iter(
         records.into_iter().map(|r| pb::ImportPeopleRequest { record: Some(r), ..Default::default() }),
     );
@@ -151,10 +118,10 @@ async fn headcount_against_quota_spans_a_subtree_and_leaves_out_people_who_have_
     // with quotas of 3,050 in all for 2024 (one of them on the commune itself);
     // 2,813 civil servants at work on 2024-06-30 and 40 who retired before it.
     let (app, mut client) = demo().await;
-    let hoang_dong = unit(&app, "localities/05986", "Ủy ban nhân dân xã Hoàng Đồng").await;
-    let chi_lang = unit(&app, "localities/05983", "Ủy ban nhân dân phường Chi Lăng").await;
-    let dong_mo = unit(&app, "localities/06463", "Ủy ban nhân dân thị trấn Đồng Mỏ").await;
-    let thanh_xuong = unit(&app, "localities/03334", "Ủy ban nhân dân xã Thanh Xương").await;
+    let hoang_dong = unit(&app, "localities/05986", "Ủy ban nhân dân xã Hoàng Đồng", date(2020, 1, 1), None).await;
+    let chi_lang = unit(&app, "localities/05983", "Ủy ban nhân dân phường Chi Lăng", date(2020, 1, 1), None).await;
+    let dong_mo = unit(&app, "localities/06463", "Ủy ban nhân dân thị trấn Đồng Mỏ", date(2020, 1, 1), None).await;
+    let thanh_xuong = unit(&app, "localities/03334", "Ủy ban nhân dân xã Thanh Xương", date(2020, 1, 1), None).await;
     let mut records: Vec<pb::PersonRecord> = Vec::new();
     records.extend((0..1_700).map(|i| civil_servant(&hoang_dong, i, None)));
     records.extend((1_700..2_813).map(|i| civil_servant(&chi_lang, i, None)));
@@ -207,7 +174,7 @@ async fn headcount_against_quota_spans_a_subtree_and_leaves_out_people_who_have_
 async fn quotas_are_one_per_unit_year_and_category_and_each_bad_field_is_named() {
     // Arrange
     let (app, mut client) = demo().await;
-    let office = unit(&app, "localities/05986", "Ủy ban nhân dân xã Hoàng Đồng").await;
+    let office = unit(&app, "localities/05986", "Ủy ban nhân dân xã Hoàng Đồng", date(2020, 1, 1), None).await;
     let first = created(&mut client, unit_quota(&office, 2024, C::CivilServant, 20)).await;
     created(&mut client, locality_quota("localities/05986", 2024, C::CivilServant, 5)).await;
     let before = snapshot(&app).await;
@@ -257,8 +224,8 @@ async fn quotas_are_one_per_unit_year_and_category_and_each_bad_field_is_named()
 async fn quotas_are_read_listed_updated_with_their_etag_and_deleted() {
     // Arrange
     let (app, mut client) = demo().await;
-    let office = unit(&app, "localities/05986", "Ủy ban nhân dân xã Hoàng Đồng").await;
-    let far = unit(&app, "localities/03334", "Ủy ban nhân dân xã Thanh Xương").await;
+    let office = unit(&app, "localities/05986", "Ủy ban nhân dân xã Hoàng Đồng", date(2020, 1, 1), None).await;
+    let far = unit(&app, "localities/03334", "Ủy ban nhân dân xã Thanh Xương", date(2020, 1, 1), None).await;
     let request = pb::CreateStaffingQuotaRequest {
         staffing_quota: Some(unit_quota(&office, 2024, C::CivilServant, 20)),
         request_id: "quota-0001".into(),
@@ -341,10 +308,10 @@ async fn every_staffing_rpc_aimed_at_another_province_is_refused_to_a_caller_sco
     // Arrange: quotas of Điện Biên (11), on a unit and on a commune; a caller scoped
     // to Lạng Sơn (20).
     let (app, mut client) = demo().await;
-    let office = unit(&app, "localities/03334", "Ủy ban nhân dân xã Thanh Xương").await;
+    let office = unit(&app, "localities/03334", "Ủy ban nhân dân xã Thanh Xương", date(2020, 1, 1), None).await;
     let on_unit = created(&mut client, unit_quota(&office, 2024, C::CivilServant, 20)).await;
     let on_commune = created(&mut client, locality_quota("localities/03334", 2024, C::CivilServant, 5)).await;
-    let mut scoped = staffing_as(&app, &["20"], &[Role::Editor]);
+    let mut scoped = app.as_(Caller::of(&["20"], &[Role::Editor])).staffing();
     let before = snapshot(&app).await;
     let mut refused = BTreeSet::new();
 
@@ -385,10 +352,10 @@ async fn every_staffing_rpc_aimed_at_another_province_is_refused_to_a_caller_sco
 #[tokio::test]
 async fn any_role_reads_quotas_and_headcounts_but_only_an_editor_writes_them() {
     let (app, mut client) = demo().await;
-    let office = unit(&app, "localities/05986", "Ủy ban nhân dân xã Hoàng Đồng").await;
+    let office = unit(&app, "localities/05986", "Ủy ban nhân dân xã Hoàng Đồng", date(2020, 1, 1), None).await;
     let quota = created(&mut client, unit_quota(&office, 2024, C::CivilServant, 20)).await;
-    let mut reader = staffing_as(&app, &["20"], &[Role::AggregateReader]);
-    let mut editor = staffing_as(&app, &["20"], &[Role::Editor]);
+    let mut reader = app.as_(Caller::of(&["20"], &[Role::AggregateReader])).staffing();
+    let mut editor = app.as_(Caller::of(&["20"], &[Role::Editor])).staffing();
 
     reader.get_staffing_quota(pb::GetStaffingQuotaRequest { name: quota.name.clone() }).await.expect("a reader reads");
     let answer = headcount(&mut reader, of_locality("localities/20", date(2024, 6, 30))).await;

@@ -7,26 +7,15 @@
 use chrono::{NaiveDate, Utc};
 use hrplan::{
     auth::Role,
-    grpc::pb::{
-        self, ComplianceStatus, LocalityTier as T, PersonCategory as C, standard_service_client::StandardServiceClient,
-    },
+    grpc::pb::{self, ComplianceStatus, LocalityTier as T, PersonCategory as C},
     store::stmt,
 };
 use prost_types::FieldMask;
 use sea_orm::{ConnectionTrait, Value};
-use tonic::{Code, service::interceptor::InterceptedService, transport::Channel};
+use tonic::Code;
 
-use crate::helpers::{Bearer, TestApp, bearer, code_of, date, field_violations, invalid, spawn_app, token};
-
-type StandardClient = StandardServiceClient<InterceptedService<Channel, Bearer>>;
-
-fn client(app: &TestApp, localities: &[&str], roles: &[Role]) -> StandardClient {
-    StandardServiceClient::with_interceptor(app.channel.clone(), bearer(Some(token(localities, roles))))
-}
-
-fn national_admin(app: &TestApp) -> StandardClient {
-    client(app, &["*"], &[Role::Admin])
-}
+use crate::clients::{Caller, StandardClient};
+use crate::helpers::{TestApp, code_of, date, field_violations, invalid, spawn_app};
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).expect("a calendar date")
@@ -246,7 +235,7 @@ async fn snapshot(app: &TestApp) -> Vec<String> {
 async fn a_college_graduate_meets_the_commune_standard_until_the_decree_date_and_not_from_it() {
     let app = spawn_app().await;
     app.load_demo().await;
-    let mut admin = national_admin(&app);
+    let mut admin = app.as_admin().standards();
     let (a, b) = decree_standards(&mut admin).await;
     let (person, unit, placement) = Fixtures { app: &app }.commune_civil_servant(THANH_XUONG).await;
 
@@ -286,7 +275,7 @@ async fn a_college_graduate_meets_the_commune_standard_until_the_decree_date_and
 async fn a_medical_specialist_i_counts_as_master_or_higher() {
     let app = spawn_app().await;
     app.load_demo().await;
-    let mut admin = national_admin(&app);
+    let mut admin = app.as_admin().standards();
     let master = create(
         &mut admin,
         standard(
@@ -324,7 +313,7 @@ async fn a_medical_specialist_i_counts_as_master_or_higher() {
 async fn of_levels_tied_at_the_top_the_one_awarded_last_is_held_and_later_awards_do_not_count_yet() {
     let app = spawn_app().await;
     app.load_demo().await;
-    let mut admin = national_admin(&app);
+    let mut admin = app.as_admin().standards();
     let fixtures = Fixtures { app: &app };
     let (person, _, _) = fixtures.commune_civil_servant(THANH_XUONG).await;
     fixtures.qualification(person, "professional", "master", day(2016, 6, 1)).await;
@@ -346,7 +335,7 @@ async fn of_levels_tied_at_the_top_the_one_awarded_last_is_held_and_later_awards
 async fn a_post_title_standard_beats_a_general_one_and_every_unmet_minimum_is_named() {
     let app = spawn_app().await;
     app.load_demo().await;
-    let mut admin = national_admin(&app);
+    let mut admin = app.as_admin().standards();
     decree_standards(&mut admin).await;
     let mut chair = standard(
         "Chủ tịch UBND xã",
@@ -383,7 +372,7 @@ async fn a_post_title_standard_beats_a_general_one_and_every_unmet_minimum_is_na
 async fn a_person_not_employed_or_without_a_placement_on_the_date_is_not_placed() {
     let app = spawn_app().await;
     app.load_demo().await;
-    let mut admin = national_admin(&app);
+    let mut admin = app.as_admin().standards();
     decree_standards(&mut admin).await;
     let fixtures = Fixtures { app: &app };
     let unit = fixtures.unit(THANH_XUONG).await;
@@ -414,7 +403,7 @@ async fn a_person_not_employed_or_without_a_placement_on_the_date_is_not_placed(
 async fn a_placement_no_standard_applies_to_has_no_standard() {
     let app = spawn_app().await;
     app.load_demo().await;
-    let mut admin = national_admin(&app);
+    let mut admin = app.as_admin().standards();
     decree_standards(&mut admin).await;
     let fixtures = Fixtures { app: &app };
     let unit = fixtures.unit(THANH_XUONG).await;
@@ -446,7 +435,7 @@ async fn compliance_of_a_person_placed_outside_the_callers_province_is_permissio
     let fixtures = Fixtures { app: &app };
     let (in_11, _, _) = fixtures.commune_civil_servant(THANH_XUONG).await;
     let (in_20, _, _) = fixtures.commune_civil_servant(DONG_MO).await;
-    let mut lang_son = client(&app, &["20"], &[Role::PersonalDataReader]);
+    let mut lang_son = app.as_(Caller::of(&["20"], &[Role::PersonalDataReader])).standards();
 
     let refused = compliance(&mut lang_son, in_11, date(2024, 1, 1)).await;
     let allowed = compliance(&mut lang_son, in_20, date(2024, 1, 1)).await;
@@ -460,7 +449,7 @@ async fn compliance_needs_the_personal_data_reader_role() {
     let app = spawn_app().await;
     app.load_demo().await;
     let (person, _, _) = Fixtures { app: &app }.commune_civil_servant(THANH_XUONG).await;
-    let mut aggregates = client(&app, &["*"], &[Role::AggregateReader, Role::Editor]);
+    let mut aggregates = app.as_(Caller::of(&["*"], &[Role::AggregateReader, Role::Editor])).standards();
     assert_eq!(code_of(compliance(&mut aggregates, person, date(2024, 1, 1)).await), Code::PermissionDenied);
 }
 
@@ -468,8 +457,8 @@ async fn compliance_needs_the_personal_data_reader_role() {
 async fn an_unknown_person_is_refused_to_scoped_callers_and_not_found_by_national_ones() {
     let app = spawn_app().await;
     app.load_demo().await;
-    let mut scoped = client(&app, &["11"], &[Role::PersonalDataReader]);
-    let mut national = client(&app, &["*"], &[Role::PersonalDataReader]);
+    let mut scoped = app.as_(Caller::of(&["11"], &[Role::PersonalDataReader])).standards();
+    let mut national = app.as_(Caller::of(&["*"], &[Role::PersonalDataReader])).standards();
     assert_eq!(code_of(compliance(&mut scoped, 4242, date(2024, 1, 1)).await), Code::PermissionDenied);
     assert_eq!(code_of(compliance(&mut national, 4242, date(2024, 1, 1)).await), Code::NotFound);
     let bad = national
@@ -481,7 +470,7 @@ async fn an_unknown_person_is_refused_to_scoped_callers_and_not_found_by_nationa
 #[tokio::test]
 async fn a_standard_can_be_created_read_listed_updated_and_deleted() {
     let app = spawn_app().await;
-    let mut admin = national_admin(&app);
+    let mut admin = app.as_admin().standards();
     let (a, b) = decree_standards(&mut admin).await;
     assert_eq!(a.tier(), T::Commune);
     assert_eq!(a.category(), C::CivilServant);
@@ -489,7 +478,7 @@ async fn a_standard_can_be_created_read_listed_updated_and_deleted() {
     assert_eq!(a.legal_basis, "Nghị định 33/2023/NĐ-CP");
     assert!(a.create_time.is_some() && !a.etag.is_empty());
 
-    let mut reader = client(&app, &["20"], &[Role::AggregateReader]);
+    let mut reader = app.as_(Caller::of(&["20"], &[Role::AggregateReader])).standards();
     let got =
         reader.get_standard(pb::GetStandardRequest { name: b.name.clone() }).await.expect("get").into_inner().standard;
     assert_eq!(got.as_ref(), Some(&b));
@@ -575,7 +564,7 @@ async fn a_standard_can_be_created_read_listed_updated_and_deleted() {
 #[tokio::test]
 async fn a_retried_create_with_the_same_request_id_returns_the_first_result() {
     let app = spawn_app().await;
-    let mut admin = national_admin(&app);
+    let mut admin = app.as_admin().standards();
     let request = pb::CreateStandardRequest {
         standard: Some(standard(
             "Công chức cấp xã",
@@ -604,7 +593,7 @@ async fn a_retried_create_with_the_same_request_id_returns_the_first_result() {
 #[tokio::test]
 async fn invalid_standards_are_rejected_with_their_fields_and_change_nothing() {
     let app = spawn_app().await;
-    let mut admin = national_admin(&app);
+    let mut admin = app.as_admin().standards();
     decree_standards(&mut admin).await;
     let valid = || {
         standard(
@@ -668,7 +657,7 @@ async fn invalid_standards_are_rejected_with_their_fields_and_change_nothing() {
 #[tokio::test]
 async fn invalid_updates_are_rejected_with_their_fields_and_change_nothing() {
     let app = spawn_app().await;
-    let mut admin = national_admin(&app);
+    let mut admin = app.as_admin().standards();
     let (a, _) = decree_standards(&mut admin).await;
     let before = snapshot(&app).await;
     let cases: Vec<(&str, pb::Standard, Vec<&str>, &str)> = vec![
@@ -726,7 +715,7 @@ async fn invalid_updates_are_rejected_with_their_fields_and_change_nothing() {
 #[tokio::test]
 async fn a_stale_etag_is_aborted_and_changes_nothing() {
     let app = spawn_app().await;
-    let mut admin = national_admin(&app);
+    let mut admin = app.as_admin().standards();
     let (a, _) = decree_standards(&mut admin).await;
     let rename = |name: &str| pb::UpdateStandardRequest {
         standard: Some(pb::Standard { display_name: name.into(), ..a.clone() }),
@@ -748,13 +737,13 @@ async fn a_stale_etag_is_aborted_and_changes_nothing() {
 async fn only_national_admins_change_standards() {
     let app = spawn_app().await;
     app.load_demo().await;
-    let mut admin = national_admin(&app);
+    let mut admin = app.as_admin().standards();
     let (a, _) = decree_standards(&mut admin).await;
     let before = snapshot(&app).await;
     let callers = [
-        ("national editor", client(&app, &["*"], &[Role::Editor, Role::PersonalDataReader])),
-        ("provincial admin", client(&app, &["11"], &[Role::Admin])),
-        ("aggregate reader", client(&app, &["*"], &[Role::AggregateReader])),
+        ("national editor", app.as_(Caller::of(&["*"], &[Role::Editor, Role::PersonalDataReader])).standards()),
+        ("provincial admin", app.as_(Caller::of(&["11"], &[Role::Admin])).standards()),
+        ("aggregate reader", app.as_(Caller::of(&["*"], &[Role::AggregateReader])).standards()),
     ];
     for (who, mut caller) in callers {
         let created = caller
@@ -785,6 +774,6 @@ async fn only_national_admins_change_standards() {
         let read = caller.get_standard(pb::GetStandardRequest { name: a.name.clone() }).await;
         assert_eq!(read.expect("any role reads standards").into_inner().standard.as_ref(), Some(&a), "{who}");
     }
-    let mut nobody = client(&app, &["*"], &[]);
+    let mut nobody = app.as_(Caller::of(&["*"], &[])).standards();
     assert_eq!(code_of(nobody.list_standards(pb::ListStandardsRequest::default()).await), Code::PermissionDenied);
 }

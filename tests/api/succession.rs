@@ -6,61 +6,24 @@ use std::collections::BTreeSet;
 
 use hrplan::{
     auth::Role,
-    grpc::pb::{
-        self, ComplianceStatus, PoolBounds, person_service_client::PersonServiceClient,
-        standard_service_client::StandardServiceClient, succession_pool_service_client::SuccessionPoolServiceClient,
-        unit_service_client::UnitServiceClient,
-    },
+    grpc::pb::{self, ComplianceStatus, PoolBounds},
     store::stmt,
 };
 use prost::Message as _;
 use prost_types::FieldMask;
 use sea_orm::ConnectionTrait;
-use tonic::{Code, service::interceptor::InterceptedService, transport::Channel};
+use tonic::Code;
 
-use crate::helpers::{Bearer, TestApp, bearer, code_of, date, field_violations, invalid, spawn_app, token};
-
-type PoolClient = SuccessionPoolServiceClient<InterceptedService<Channel, Bearer>>;
+use crate::clients::{Caller, PoolClient};
+use crate::helpers::{TestApp, code_of, date, field_violations, invalid, spawn_app, unit};
 
 const CHAIR: &str = "Chủ tịch Ủy ban nhân dân xã";
-
-fn pools_as(app: &TestApp, localities: &[&str], roles: &[Role]) -> PoolClient {
-    SuccessionPoolServiceClient::with_interceptor(app.channel.clone(), bearer(Some(token(localities, roles))))
-}
-
-fn admin(app: &TestApp) -> PoolClient {
-    pools_as(app, &["*"], &[Role::Admin])
-}
 
 async fn demo() -> (TestApp, PoolClient) {
     let app = spawn_app().await;
     app.load_demo().await;
-    let client = admin(&app);
+    let client = app.as_admin().pools();
     (app, client)
-}
-
-/// Creates a unit (a people's committee) in `locality` from 2020 and returns its name.
-async fn unit(app: &TestApp, locality: &str) -> String {
-    let mut units =
-        UnitServiceClient::with_interceptor(app.channel.clone(), bearer(Some(token(&["*"], &[Role::Admin]))));
-    units
-        .create_unit(pb::CreateUnitRequest {
-            unit: Some(pb::Unit {
-                display_name: "Ủy ban nhân dân xã".into(),
-                locality: locality.into(),
-                sector: pb::Sector::StateAdministration.into(),
-                kind: pb::UnitKind::PeoplesCommittee.into(),
-                valid_from: Some(date(2020, 1, 1)),
-                ..Default::default()
-            }),
-            request_id: String::new(),
-        })
-        .await
-        .expect("creating a unit")
-        .into_inner()
-        .unit
-        .expect("unit")
-        .name
 }
 
 /// A cadre placed in `unit` from 2020, employed until `until` (retired then), with
@@ -102,8 +65,7 @@ fn cadre(name: &str, unit: &str, levels: &[&str], until: Option<pb::Date>) -> pb
 
 /// Imports people and returns their names.
 async fn import(app: &TestApp, records: Vec<pb::PersonRecord>) -> Vec<String> {
-    let mut people =
-        PersonServiceClient::with_interceptor(app.channel.clone(), bearer(Some(token(&["*"], &[Role::Admin]))));
+    let mut people = app.as_admin().people();
     let stream = tokio_stream::iter(
         records.into_iter().map(|r| pb::ImportPeopleRequest { record: Some(r), ..Default::default() }),
     );
@@ -114,8 +76,7 @@ async fn import(app: &TestApp, records: Vec<pb::PersonRecord>) -> Vec<String> {
 
 /// The standard of commune chairs: university and intermediate political theory.
 async fn chair_standard(app: &TestApp) {
-    let mut standards =
-        StandardServiceClient::with_interceptor(app.channel.clone(), bearer(Some(token(&["*"], &[Role::Admin]))));
+    let mut standards = app.as_admin().standards();
     standards
         .create_standard(pb::CreateStandardRequest {
             standard: Some(pb::Standard {
@@ -237,7 +198,7 @@ async fn a_pool_shows_each_candidates_unmet_criteria_and_a_post_below_its_minimu
     // meets it, one with a college degree and no political theory, one retired.
     let (app, mut client) = demo().await;
     chair_standard(&app).await;
-    let office = unit(&app, "localities/06463").await;
+    let office = unit(&app, "localities/06463", "Ủy ban nhân dân xã", date(2020, 1, 1), None).await;
     let people = import(
         &app,
         vec![
@@ -330,7 +291,7 @@ async fn a_pool_shows_each_candidates_unmet_criteria_and_a_post_below_its_minimu
 async fn a_person_is_in_a_pool_once_at_a_time_and_only_within_its_term() {
     // Arrange
     let (app, mut client) = demo().await;
-    let office = unit(&app, "localities/06463").await;
+    let office = unit(&app, "localities/06463", "Ủy ban nhân dân xã", date(2020, 1, 1), None).await;
     let people = import(&app, vec![cadre("Hoàng Văn Đạt", &office, &[], None)]).await;
     let made = created(&mut client, pool(&office, 2021, 2026, 1, 2)).await;
     client.add_candidate(add(&made.name, &people[0], date(2022, 3, 1))).await.expect("add");
@@ -361,7 +322,7 @@ async fn a_person_is_in_a_pool_once_at_a_time_and_only_within_its_term() {
 #[tokio::test]
 async fn each_bad_field_of_a_new_pool_is_named_and_nothing_is_written() {
     let (app, mut client) = demo().await;
-    let office = unit(&app, "localities/06463").await;
+    let office = unit(&app, "localities/06463", "Ủy ban nhân dân xã", date(2020, 1, 1), None).await;
     let base = || pool(&office, 2025, 2030, 2, 4);
     let before = snapshot(&app).await;
     let cases: Vec<(pb::SuccessionPool, &str)> = vec![
@@ -403,7 +364,7 @@ async fn each_bad_field_of_a_new_pool_is_named_and_nothing_is_written() {
 async fn pools_are_created_once_per_request_id_updated_with_their_etag_and_deleted() {
     // Arrange
     let (app, mut client) = demo().await;
-    let office = unit(&app, "localities/06463").await;
+    let office = unit(&app, "localities/06463", "Ủy ban nhân dân xã", date(2020, 1, 1), None).await;
     let request = pb::CreateSuccessionPoolRequest {
         succession_pool: Some(pb::SuccessionPool {
             post_title: "  Chủ tịch   UBND xã ".into(),
@@ -468,11 +429,11 @@ async fn every_pool_rpc_aimed_at_another_province_is_refused_to_a_caller_scoped_
     // Arrange: a pool and a person of Điện Biên (11); a caller scoped to Lạng Sơn (20)
     // with every role but admin.
     let (app, mut client) = demo().await;
-    let office = unit(&app, "localities/03334").await;
+    let office = unit(&app, "localities/03334", "Ủy ban nhân dân xã", date(2020, 1, 1), None).await;
     let people = import(&app, vec![cadre("Lò Văn Pọm", &office, &[], None)]).await;
     let made = created(&mut client, pool(&office, 2021, 2026, 1, 2)).await;
     client.add_candidate(add(&made.name, &people[0], date(2022, 3, 1))).await.expect("add");
-    let mut scoped = pools_as(&app, &["20"], &[Role::Editor, Role::PersonalDataReader]);
+    let mut scoped = app.as_(Caller::of(&["20"], &[Role::Editor, Role::PersonalDataReader])).pools();
     let before = snapshot(&app).await;
     let on = date(2023, 1, 1);
 
@@ -507,13 +468,13 @@ async fn every_pool_rpc_aimed_at_another_province_is_refused_to_a_caller_scoped_
 async fn a_person_out_of_the_callers_scope_cannot_be_added_and_reading_pools_needs_the_personal_data_role() {
     // Arrange: a pool of Lạng Sơn (20) and a person of Điện Biên (11).
     let (app, mut client) = demo().await;
-    let own = unit(&app, "localities/06463").await;
-    let far = unit(&app, "localities/03334").await;
+    let own = unit(&app, "localities/06463", "Ủy ban nhân dân xã", date(2020, 1, 1), None).await;
+    let far = unit(&app, "localities/03334", "Ủy ban nhân dân xã", date(2020, 1, 1), None).await;
     let people =
         import(&app, vec![cadre("Lò Văn Pọm", &far, &[], None), cadre("Hoàng Văn Đạt", &own, &[], None)]).await;
     let made = created(&mut client, pool(&own, 2021, 2026, 1, 2)).await;
-    let mut editor = pools_as(&app, &["20"], &[Role::Editor, Role::PersonalDataReader]);
-    let mut aggregate = pools_as(&app, &["20"], &[Role::AggregateReader]);
+    let mut editor = app.as_(Caller::of(&["20"], &[Role::Editor, Role::PersonalDataReader])).pools();
+    let mut aggregate = app.as_(Caller::of(&["20"], &[Role::AggregateReader])).pools();
 
     // Act and assert
     let far_person = editor.add_candidate(add(&made.name, &people[0], date(2022, 3, 1))).await;

@@ -2,32 +2,27 @@
 //! (draft, approved, closed), etags, idempotency, validation, locality scope, and
 //! progress against target counted from the enrolments' history.
 
-use std::{collections::BTreeSet, future::Future};
+use std::collections::BTreeSet;
 
 use hrplan::{
     auth::Role,
-    grpc::pb::{self, training_plan_service_client::TrainingPlanServiceClient},
+    grpc::pb::{self},
     store::stmt,
 };
 use prost::Message as _;
 use prost_types::FieldMask;
 use sea_orm::ConnectionTrait;
-use tonic::{Code, Response, Status, service::interceptor::InterceptedService, transport::Channel};
+use tonic::Code;
 
-use crate::helpers::{Bearer, TestApp, bearer, date, field_violations, spawn_app, token};
-
-type PlanClient = TrainingPlanServiceClient<InterceptedService<Channel, Bearer>>;
-
-fn plans_as(app: &TestApp, token: Option<String>) -> PlanClient {
-    TrainingPlanServiceClient::with_interceptor(app.channel.clone(), bearer(token))
-}
+use crate::clients::{Caller, PlanClient};
+use crate::helpers::{TestApp, date, fails_with, rejects, spawn_app};
 
 /// An app with the demo tree (Hà Nội 01, Điện Biên 11, Lạng Sơn 20) and a national
 /// admin's client.
 async fn demo() -> (TestApp, PlanClient) {
     let app = spawn_app().await;
     app.load_demo().await;
-    let client = plans_as(&app, Some(token(&["*"], &[Role::Admin])));
+    let client = app.as_admin().plans();
     (app, client)
 }
 
@@ -121,61 +116,6 @@ fn progress(name: &str, as_of: pb::Date) -> pb::GetTrainingPlanProgressRequest {
 
 fn id_of(name: &str) -> i64 {
     name.split('/').nth(1).and_then(|id| id.parse().ok()).expect("an id in the name")
-}
-
-/// Every row of the training tables, plus the shared snapshot (audit and request logs).
-async fn state(app: &TestApp) -> Vec<String> {
-    let tables: [(&str, &[&str]); 5] = [
-        (
-            "training_plans",
-            &["id", "title", "owner_code", "period_start", "period_end", "document_number", "status", "revision"],
-        ),
-        ("target_lines", &["plan_id", "line_id", "position", "title", "kind", "level_code", "topic", "target"]),
-        ("courses", &["id", "plan_id", "line_id", "title", "start_date", "end_date", "sessions", "revision"]),
-        ("enrollments", &["id", "plan_id", "line_id", "course_id", "status"]),
-        ("enrollment_history", &["enrollment_id", "seq", "status", "date"]),
-    ];
-    let backend = app.db.get_database_backend();
-    let mut out = app.snapshot().await;
-    for (table, columns) in tables {
-        let select: Vec<String> =
-            columns.iter().enumerate().map(|(i, c)| format!("COALESCE(CAST({c} AS TEXT), 'NULL') AS c{i}")).collect();
-        let sql = format!("SELECT {} FROM {table}", select.join(", "));
-        for row in app.db.query_all_raw(stmt(backend, &sql, vec![])).await.expect("rows query") {
-            let cells: Vec<String> =
-                (0..columns.len()).map(|i| row.try_get::<String>("", &format!("c{i}")).expect("text cell")).collect();
-            out.push(format!("{table}: {}", cells.join(" | ")));
-        }
-    }
-    out.sort();
-    out
-}
-
-/// Runs `call` and asserts that it fails with `code` and leaves the database unchanged.
-async fn fails_with<T: std::fmt::Debug>(
-    app: &TestApp,
-    call: impl Future<Output = Result<Response<T>, Status>>,
-    code: Code,
-) -> Status {
-    let before = state(app).await;
-    let status = match call.await {
-        Ok(answer) => panic!("expected {code:?}, got {answer:?}"),
-        Err(status) => status,
-    };
-    assert_eq!(status.code(), code, "{status:?}");
-    assert_eq!(state(app).await, before, "a failed request changed the database");
-    status
-}
-
-/// Runs `call` and asserts INVALID_ARGUMENT naming `field`, with the database unchanged.
-async fn rejects<T: std::fmt::Debug>(
-    app: &TestApp,
-    call: impl Future<Output = Result<Response<T>, Status>>,
-    field: &str,
-) {
-    let status = fails_with(app, call, Code::InvalidArgument).await;
-    let fields: Vec<String> = field_violations(&status).into_iter().map(|(f, _)| f).collect();
-    assert!(fields.iter().any(|f| f == field), "expected a violation of {field}, got {fields:?}");
 }
 
 async fn execute(app: &TestApp, sql: &str) {
@@ -524,7 +464,8 @@ async fn only_a_draft_plan_without_enrolments_is_deleted_and_only_with_its_curre
     client.delete_training_plan(removal(&made.etag)).await.expect("delete");
     fails_with(&app, client.get_training_plan(pb::GetTrainingPlanRequest { name: made.name.clone() }), Code::NotFound)
         .await;
-    let courses = state(&app).await.into_iter().filter(|r| r.starts_with("courses") || r.starts_with("target_lines"));
+    let courses =
+        app.snapshot().await.into_iter().filter(|r| r.starts_with("courses") || r.starts_with("target_lines"));
     assert_eq!(courses.count(), 0);
 }
 
@@ -706,7 +647,7 @@ async fn every_training_plan_rpc_aimed_at_another_province_is_refused_to_a_calle
         .into_inner()
         .course
         .expect("course");
-    let mut scoped = plans_as(&app, Some(token(&["20"], &[Role::Editor, Role::PersonalDataReader])));
+    let mut scoped = app.as_(Caller::of(&["20"], &[Role::Editor, Role::PersonalDataReader])).plans();
     let name = made.name.clone();
     let mut status = Vec::new();
 
@@ -789,7 +730,7 @@ async fn every_training_plan_rpc_aimed_at_another_province_is_refused_to_a_calle
 #[tokio::test]
 async fn a_plan_that_does_not_exist_is_refused_to_a_scoped_caller_and_not_found_for_a_national_one() {
     let (app, mut client) = demo().await;
-    let mut scoped = plans_as(&app, Some(token(&["20"], &[Role::Editor])));
+    let mut scoped = app.as_(Caller::of(&["20"], &[Role::Editor])).plans();
     let get = || pb::GetTrainingPlanRequest { name: "trainingPlans/999".to_owned() };
     fails_with(&app, scoped.get_training_plan(get()), Code::PermissionDenied).await;
     fails_with(&app, client.get_training_plan(get()), Code::NotFound).await;
@@ -812,7 +753,7 @@ async fn a_plan_that_does_not_exist_is_refused_to_a_scoped_caller_and_not_found_
     // In its own province the scoped editor works, and a reader cannot write.
     let own = scoped.create_training_plan(create(plan("localities/20"))).await.expect("create in scope");
     let own = own.into_inner().training_plan.expect("plan");
-    let mut reader = plans_as(&app, Some(token(&["20"], &[Role::AggregateReader])));
+    let mut reader = app.as_(Caller::of(&["20"], &[Role::AggregateReader])).plans();
     reader.get_training_plan_progress(progress(&own.name, date(2023, 1, 1))).await.expect("aggregates are readable");
     let approve = pb::ApproveTrainingPlanRequest { name: own.name.clone(), etag: String::new() };
     fails_with(&app, reader.approve_training_plan(approve), Code::PermissionDenied).await;

@@ -4,18 +4,17 @@
 
 use hrplan::{
     auth::Role,
-    grpc::pb::{self, unit_service_client::UnitServiceClient},
+    grpc::pb::{self},
     store::stmt,
 };
 use sea_orm::ConnectionTrait;
-use tonic::{Code, service::interceptor::InterceptedService, transport::Channel};
+use tonic::Code;
 
-use crate::helpers::{Bearer, TestApp, bearer, date, spawn_app};
-
-type UnitClient = UnitServiceClient<InterceptedService<Channel, Bearer>>;
+use crate::clients::{Caller, UnitClient};
+use crate::helpers::{TestApp, date, spawn_app};
 
 fn client(app: &TestApp, subject_token: String) -> UnitClient {
-    UnitServiceClient::with_interceptor(app.channel.clone(), bearer(Some(subject_token)))
+    app.as_(Caller::with_token(Some(subject_token))).units()
 }
 
 /// A token for a national editor called `subject`.

@@ -2,38 +2,28 @@
 //! locality's history and its placements, lists of a dated subtree, validation and
 //! locality scope.
 
-use std::{collections::BTreeSet, future::Future};
+use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
 use hrplan::{
     auth::Role,
-    grpc::pb::{self, UnitKind as UK, unit_service_client::UnitServiceClient},
+    grpc::pb::{self, UnitKind as UK},
     store::stmt,
 };
 use prost::Message as _;
 use prost_types::FieldMask;
 use sea_orm::{ConnectionTrait, Value};
-use tonic::{Code, Response, Status, service::interceptor::InterceptedService, transport::Channel};
+use tonic::Code;
 
-use crate::helpers::{Bearer, TestApp, bearer, code_of, date, field_violations, invalid, spawn_app, token};
-
-/// A UnitService client with a fixed token.
-type UnitClient = UnitServiceClient<InterceptedService<Channel, Bearer>>;
-
-fn units_as(app: &TestApp, token: Option<String>) -> UnitClient {
-    UnitServiceClient::with_interceptor(app.channel.clone(), bearer(token))
-}
-
-fn admin(app: &TestApp) -> UnitClient {
-    units_as(app, Some(token(&["*"], &[Role::Admin])))
-}
+use crate::clients::{Caller, UnitClient};
+use crate::helpers::{TestApp, code_of, date, fails_with, rejects, spawn_app};
 
 /// An app holding the demo tree (Hà Nội 01, Điện Biên 11, Lạng Sơn 20; the district
 /// tier ends on 2025-07-01) and a national admin's client.
 async fn demo() -> (TestApp, UnitClient) {
     let app = spawn_app().await;
     app.load_demo().await;
-    let client = admin(&app);
+    let client = app.as_admin().units();
     (app, client)
 }
 
@@ -107,69 +97,6 @@ async fn rows(app: &TestApp, tables: &[(&str, &[&str])]) -> Vec<String> {
     }
     out.sort();
     out
-}
-
-/// The whole state a unit request could change: the shared snapshot (localities, the
-/// audit and request logs) and the units, people and placements.
-async fn state(app: &TestApp) -> Vec<String> {
-    let mut all = app.snapshot().await;
-    all.extend(
-        rows(
-            app,
-            &[
-                (
-                    "units",
-                    &[
-                        "id",
-                        "locality_code",
-                        "name",
-                        "name_folded",
-                        "sector",
-                        "kind",
-                        "valid_from",
-                        "valid_until",
-                        "revision",
-                        "update_time",
-                    ],
-                ),
-                ("people", &["id", "full_name"]),
-                ("placements", &["id", "person_id", "unit_id", "valid_from", "valid_until"]),
-            ],
-        )
-        .await,
-    );
-    all
-}
-
-/// Runs `call` and asserts that it fails with `code` and leaves the database unchanged.
-async fn fails_with<T: std::fmt::Debug>(
-    app: &TestApp,
-    call: impl Future<Output = Result<Response<T>, Status>>,
-    code: Code,
-) -> Status {
-    let before = state(app).await;
-    let status = match call.await {
-        Ok(answer) => panic!("expected {code:?}, got {answer:?}"),
-        Err(status) => status,
-    };
-    assert_eq!(status.code(), code, "{status:?}");
-    assert_eq!(state(app).await, before, "a failed request changed the database");
-    status
-}
-
-/// Runs `call` and asserts INVALID_ARGUMENT with a violation of `field`, and an
-/// unchanged database. Returns the violations.
-async fn rejects<T: std::fmt::Debug>(
-    app: &TestApp,
-    call: impl Future<Output = Result<Response<T>, Status>>,
-    field: &str,
-) -> Vec<(String, String)> {
-    let before = state(app).await;
-    let status = invalid(call.await);
-    let violations = field_violations(&status);
-    assert!(violations.iter().any(|(f, _)| f == field), "expected a violation of `{field}`, got {violations:?}");
-    assert_eq!(state(app).await, before, "a rejected request changed the database");
-    violations
 }
 
 fn unit_id(name: &str) -> i64 {
@@ -399,7 +326,7 @@ async fn a_unit_code_is_unique_without_regard_to_case_and_can_be_filtered_change
     assert_eq!(station.code, "DB-TYT-03334");
     assert_eq!(listed(&mut client, filtered(r#"code = "db-tyt-03334""#)).await, ["Trạm Y tế xã Thanh Xương"]);
     assert_eq!(listed(&mut client, filtered(r#"code != "DB-TYT-03334""#)).await, ["Trường Tiểu học Thanh Xương"]);
-    let before = state(&app).await;
+    let before = app.snapshot().await;
     let duplicate = client
         .create_unit(create(pb::Unit {
             code: "db-tyt-03334".into(),
@@ -415,7 +342,7 @@ async fn a_unit_code_is_unique_without_regard_to_case_and_can_be_filtered_change
         "unit.code",
     )
     .await;
-    assert_eq!(state(&app).await, before, "refused codes change nothing");
+    assert_eq!(app.snapshot().await, before, "refused codes change nothing");
 
     // The unit's own code may change case, and an empty code removes it.
     let recased = client
@@ -725,7 +652,7 @@ async fn every_unit_rpc_aimed_at_another_province_is_refused_to_a_caller_scoped_
     let station = created(&mut client, thanh_xuong_station()).await;
     let department =
         created(&mut client, unit("localities/11", "Sở Y tế tỉnh Điện Biên", date(2020, 1, 1), None)).await;
-    let mut scoped = units_as(&app, Some(token(&["20"], &[Role::Editor])));
+    let mut scoped = app.as_(Caller::of(&["20"], &[Role::Editor])).units();
     let mut methods = BTreeSet::new();
 
     for target in [&station, &department] {
@@ -756,7 +683,7 @@ async fn every_unit_rpc_aimed_at_another_province_is_refused_to_a_caller_scoped_
 #[tokio::test]
 async fn a_scoped_caller_is_refused_units_and_localities_that_do_not_exist_rather_than_told_they_are_missing() {
     let (app, _client) = demo().await;
-    let mut scoped = units_as(&app, Some(token(&["20"], &[Role::Editor])));
+    let mut scoped = app.as_(Caller::of(&["20"], &[Role::Editor])).units();
     fails_with(&app, scoped.get_unit(get("units/999")), Code::PermissionDenied).await;
     let missing = pb::Unit { name: "units/999".to_owned(), display_name: "Trạm".to_owned(), ..Default::default() };
     fails_with(&app, scoped.update_unit(update(missing, &["display_name"])), Code::PermissionDenied).await;
@@ -771,7 +698,7 @@ async fn a_scoped_caller_works_on_the_units_of_its_own_province_and_sees_only_th
     // Arrange
     let (app, mut client) = demo().await;
     created(&mut client, thanh_xuong_station()).await;
-    let mut scoped = units_as(&app, Some(token(&["20"], &[Role::Editor])));
+    let mut scoped = app.as_(Caller::of(&["20"], &[Role::Editor])).units();
 
     // Act
     let own = unit("localities/06463", "Trạm Y tế xã Chi Lăng", date(2020, 1, 1), None);
@@ -791,8 +718,8 @@ async fn a_reader_reads_units_but_cannot_change_them_and_no_token_is_unauthentic
     // Arrange
     let (app, mut client) = demo().await;
     let made = created(&mut client, thanh_xuong_station()).await;
-    let mut reader = units_as(&app, Some(token(&["11"], &[Role::AggregateReader])));
-    let mut anonymous = units_as(&app, None);
+    let mut reader = app.as_(Caller::of(&["11"], &[Role::AggregateReader])).units();
+    let mut anonymous = app.as_(Caller::with_token(None)).units();
 
     // Act and assert
     reader.get_unit(get(&made.name)).await.expect("a reader reads");

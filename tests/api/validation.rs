@@ -8,8 +8,9 @@ use hrplan::grpc::pb::{self, LocalityKind as K, LocalityTier as T};
 use prost_types::FieldMask;
 use tonic::{Code, Response, Status};
 
+use crate::clients::LocalityClient;
 use crate::helpers::{
-    LocalityClient, TestApp, create_request, date, field_violations, invalid, seed_dien_bien, spawn_app, version,
+    TestApp, create_request, date, fails_with, field_violations, invalid, rejects, seed_dien_bien, spawn_app, version,
 };
 
 /// Runs `call` and asserts INVALID_ARGUMENT with a violation of `field` (whose
@@ -31,36 +32,11 @@ async fn rejects_with<T: std::fmt::Debug>(
     violations
 }
 
-/// [`rejects_with`] for any description.
-async fn rejects<T: std::fmt::Debug>(
-    app: &TestApp,
-    call: impl Future<Output = Result<Response<T>, Status>>,
-    field: &str,
-) -> Vec<(String, String)> {
-    rejects_with(app, call, field, "").await
-}
-
-/// Runs `call` and asserts that it fails with `code` and leaves the database unchanged.
-async fn fails_with<T: std::fmt::Debug>(
-    app: &TestApp,
-    call: impl Future<Output = Result<Response<T>, Status>>,
-    code: Code,
-) -> Status {
-    let before = app.snapshot().await;
-    let status = match call.await {
-        Ok(answer) => panic!("expected {code:?}, got {answer:?}"),
-        Err(status) => status,
-    };
-    assert_eq!(status.code(), code, "{status:?}");
-    assert_eq!(app.snapshot().await, before, "a refused request changed the database");
-    status
-}
-
 /// An app holding `seed_dien_bien` (11; 094 with 03124, 03139; 100 with 03334) and its
 /// admin client.
 async fn seeded() -> (TestApp, LocalityClient) {
     let app = spawn_app().await;
-    let mut admin = app.admin();
+    let mut admin = app.as_admin().localities();
     seed_dien_bien(&mut admin).await;
     (app, admin)
 }
@@ -69,7 +45,7 @@ async fn seeded() -> (TestApp, LocalityClient) {
 async fn demo() -> (TestApp, LocalityClient) {
     let app = spawn_app().await;
     app.load_demo().await;
-    let admin = app.admin();
+    let admin = app.as_admin().localities();
     (app, admin)
 }
 
