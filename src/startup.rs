@@ -22,7 +22,6 @@ use crate::{
     demo,
     grpc::{
         FILE_DESCRIPTOR_SET,
-        enrollment::EnrollmentApi,
         locality::LocalityApi,
         pb::enrollment_service_server::{EnrollmentServiceServer, SERVICE_NAME as ENROLLMENT_SERVICE},
         pb::locality_service_server::{LocalityServiceServer, SERVICE_NAME as LOCALITY_SERVICE},
@@ -42,9 +41,9 @@ use crate::{
         staffing::StaffingApi,
         standard::StandardApi,
         succession::SuccessionPoolApi,
-        training_plan::TrainingPlanApi,
     },
     store,
+    training::{EnrollmentApi, TrainingPlanApi},
     units::UnitApi,
 };
 
