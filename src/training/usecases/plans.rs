@@ -248,7 +248,10 @@ async fn change_status(
             return Err(Error::Aborted(format!("{name} changed concurrently; read it again")));
         }
         let updated = load(tx.conn(), name).await?;
-        let detail = json!({ "from": from.stored(), "to": to.stored() });
+        // The enrolments the plan holds as it changes status (read under the plan's
+        // lock, so none is still being written): what a closed plan closed with.
+        let enrollments = queries::enrollment_count(tx.conn(), plan.id()).await?;
+        let detail = json!({ "from": from.stored(), "to": to.stored(), "enrollments": enrollments });
         tx.commit(Done::new(updated, name.to_string()).detail(detail)).await
     })
     .await
