@@ -13,9 +13,7 @@ use tonic::{Status, metadata::MetadataMap};
 
 // Until every feature imports them from their own modules.
 pub use crate::context::{Access, PersonAccess, Principal, RequestContext, Role, Scope};
-pub use crate::policy::{
-    authorize, authorize_national, authorize_person, authorize_plan, require_access, require_national,
-};
+pub use crate::policy::{authorize, authorize_national, authorize_person, require_access, require_national};
 use crate::{
     domain::locality::Code,
     error::{Error, Result},

@@ -21,5 +21,6 @@ pub mod sql;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod training;
 pub mod units;
 pub mod uow;

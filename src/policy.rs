@@ -75,33 +75,6 @@ pub async fn authorize_person(
     }
 }
 
-/// Checks that the caller may have `access` to a training plan, judged by its owner
-/// locality; personal data in it (enrolments) additionally needs `personal` access.
-/// A plan that does not exist is outside every local scope (scope before existence).
-pub async fn authorize_plan(
-    conn: &impl ConnectionTrait,
-    principal: &Principal,
-    plan_id: i64,
-    access: Access,
-    personal: bool,
-) -> Result<()> {
-    if personal && !principal.has_role(Role::PersonalDataReader) && access == Access::Read {
-        return Err(Error::PermissionDenied("reading enrolments needs the personal_data_reader role".to_owned()));
-    }
-    match store::training::plan_owner(conn, plan_id).await? {
-        Some(owner) => authorize(conn, principal, &owner, access).await,
-        None => {
-            require_access(principal, access)?;
-            match principal.scope {
-                Scope::National => Ok(()),
-                Scope::Localities(_) => Err(Error::PermissionDenied(format!(
-                    "trainingPlans/{plan_id} is outside the caller's locality scope"
-                ))),
-            }
-        }
-    }
-}
-
 /// Checks the caller's role for `access`, with no locality involved.
 pub fn require_access(principal: &Principal, access: Access) -> Result<()> {
     let allowed = match access {

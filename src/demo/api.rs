@@ -14,9 +14,9 @@ use tonic::{Request, Response, Status};
 use crate::{
     auth::RequestContext,
     grpc::{
-        convert, enrollment::EnrollmentApi, pb, rotation::RotationApi, staffing::StaffingApi, standard::StandardApi,
-        succession::SuccessionPoolApi, training_plan::TrainingPlanApi,
+        convert, pb, rotation::RotationApi, staffing::StaffingApi, standard::StandardApi, succession::SuccessionPoolApi,
     },
+    training::{EnrollmentApi, TrainingPlanApi},
 };
 
 /// The services the demo writes through.

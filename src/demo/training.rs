@@ -333,7 +333,7 @@ fn transitions(course: &CourseSpec, outcome: &str) -> Vec<(pb::EnrollmentStatus,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::training::EnrollmentStatus;
+    use crate::training::EnrollmentStatus;
 
     fn day(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()

@@ -4,7 +4,6 @@
 //! run unchanged on SQLite and PostgreSQL. No handler writes SQL.
 
 pub mod audit;
-pub mod enrollment;
 pub mod facts;
 pub mod locality;
 pub mod locality_write;
@@ -18,8 +17,6 @@ pub mod scope;
 pub mod staffing;
 pub mod standard;
 pub mod succession;
-pub mod training;
-pub mod training_write;
 
 use std::time::Duration;
 

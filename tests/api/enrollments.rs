@@ -22,7 +22,7 @@ use crate::clients::{Caller, EnrollmentClient};
 use crate::helpers::{TestApp, date, fails_with, field_violations, spawn_app, unit};
 
 /// Xã Thanh Xương, a commune of Tỉnh Điện Biên (11).
-const THANH_XUONG: &str = "localities/03334";
+pub(crate) const THANH_XUONG: &str = "localities/03334";
 /// Thị trấn Đồng Mỏ, a township of Tỉnh Lạng Sơn (20).
 const DONG_MO: &str = "localities/06463";
 const MASTER: &str = "scales/professional/levels/master";
@@ -33,7 +33,7 @@ fn day(y: i32, m: u32, d: u32) -> NaiveDate {
 
 /// Creates a civil servant with a college degree placed in `unit` from 2020 (a
 /// leader when `leader`) and returns the person's name.
-async fn person(app: &TestApp, unit: &str, leader: bool) -> String {
+pub(crate) async fn person(app: &TestApp, unit: &str, leader: bool) -> String {
     let mut people = app.as_admin().people();
     people
         .create_person(pb::CreatePersonRequest {
@@ -73,16 +73,16 @@ async fn person(app: &TestApp, unit: &str, leader: bool) -> String {
 }
 
 /// A target line of a plan, as inserted.
-struct Line {
-    id: &'static str,
+pub(crate) struct Line {
+    pub(crate) id: &'static str,
     degree: Option<(&'static str, &'static str)>,
     tier: Option<&'static str>,
     leaders_only: bool,
 }
 
-const MASTER_LINE: Line =
+pub(crate) const MASTER_LINE: Line =
     Line { id: "professional_master", degree: Some(("professional", "master")), tier: None, leaders_only: false };
-const REFRESHER_LINE: Line = Line { id: "digital_skills", degree: None, tier: None, leaders_only: false };
+pub(crate) const REFRESHER_LINE: Line = Line { id: "digital_skills", degree: None, tier: None, leaders_only: false };
 const DISTRICT_LINE: Line = Line { id: "district_only", degree: None, tier: Some("district"), leaders_only: false };
 const LEADERS_LINE: Line = Line { id: "leaders_only", degree: None, tier: None, leaders_only: true };
 
@@ -93,7 +93,7 @@ async fn execute(app: &TestApp, sql: &str, values: Vec<Value>) {
 
 /// Inserts a plan of `owner` (a code) for 2021-2025 in `status`, with `lines`, and a
 /// course of the first line; returns the plan's name.
-async fn plan(app: &TestApp, owner: &str, status: &str, lines: &[Line]) -> String {
+pub(crate) async fn plan(app: &TestApp, owner: &str, status: &str, lines: &[Line]) -> String {
     let db = &app.db;
     let now = Utc::now();
     let row = db
@@ -173,7 +173,7 @@ async fn set_status(app: &TestApp, plan: &str, status: &str) {
     execute(app, "UPDATE training_plans SET status = ? WHERE id = ?", vec![status.into(), id.into()]).await;
 }
 
-fn enrollment(person: &str, line: &str, on: pb::Date, enrolled: bool) -> pb::Enrollment {
+pub(crate) fn enrollment(person: &str, line: &str, on: pb::Date, enrolled: bool) -> pb::Enrollment {
     pb::Enrollment {
         person: person.into(),
         line_id: line.into(),
@@ -183,7 +183,7 @@ fn enrollment(person: &str, line: &str, on: pb::Date, enrolled: bool) -> pb::Enr
     }
 }
 
-fn create(parent: &str, e: pb::Enrollment) -> pb::CreateEnrollmentRequest {
+pub(crate) fn create(parent: &str, e: pb::Enrollment) -> pb::CreateEnrollmentRequest {
     pb::CreateEnrollmentRequest { parent: parent.into(), enrollment: Some(e), request_id: String::new() }
 }
 
@@ -191,7 +191,7 @@ async fn created(client: &mut EnrollmentClient, request: pb::CreateEnrollmentReq
     client.create_enrollment(request).await.expect("create enrolment").into_inner().enrollment.expect("enrolment")
 }
 
-fn transition(name: &str, status: S, on: pb::Date) -> pb::TransitionEnrollmentRequest {
+pub(crate) fn transition(name: &str, status: S, on: pb::Date) -> pb::TransitionEnrollmentRequest {
     pb::TransitionEnrollmentRequest {
         name: name.into(),
         status: status.into(),
@@ -206,7 +206,7 @@ async fn moved(client: &mut EnrollmentClient, request: pb::TransitionEnrollmentR
 }
 
 /// A demo tree with a unit in Thanh Xương and a person placed there.
-async fn arranged() -> (TestApp, String) {
+pub(crate) async fn arranged() -> (TestApp, String) {
     let app = spawn_app().await;
     app.load_demo().await;
     let office = unit(&app, THANH_XUONG, "Ủy ban nhân dân", date(2020, 1, 1), None).await;
@@ -487,7 +487,7 @@ async fn an_enrolment_needs_a_line_of_the_plan_a_person_placed_in_the_owner_subt
 }
 
 /// A person placed in `locality` from 2020; returns the person's name.
-async fn person_in(app: &TestApp, locality: &str) -> String {
+pub(crate) async fn person_in(app: &TestApp, locality: &str) -> String {
     let office = unit(app, locality, "Ủy ban nhân dân", date(2020, 1, 1), None).await;
     person(app, &office, false).await
 }

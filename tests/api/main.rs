@@ -29,6 +29,7 @@ mod staffing;
 mod standards;
 mod succession;
 mod training_plans;
+mod training_races;
 mod unit_of_work;
 mod units;
 mod validation;

@@ -213,7 +213,12 @@ async fn published_example(app: &TestApp, client: &mut PlanClient) -> pb::Traini
     next = enrol(app, id, who, "political_theory_intermediate", next, 660, COMPLETED, None).await;
     next = enrol(app, id, who, "digital_skills", next, 354, COMPLETED, None).await;
     next = enrol(app, id, who, "leadership", next, 300, COMPLETED, None).await;
-    next = enrol(app, id, who, "digital_skills", next, 5, &[("planned", "2022-01-10")], None).await;
+    // Five people, each with one open enrolment on the line: a person holds at most
+    // one open enrolment per line (the database holds that rule too).
+    for _ in 0..5 {
+        let planned = person(app).await;
+        next = enrol(app, id, planned, "digital_skills", next, 1, &[("planned", "2022-01-10")], None).await;
+    }
     let dropped = [("planned", "2022-01-10"), ("dropped", "2022-02-01")];
     next = enrol(app, id, who, "digital_skills", next, 3, &dropped, None).await;
     let failed = [("planned", "2022-01-10"), ("enrolled", "2022-03-01"), ("failed", "2022-09-30")];
