@@ -36,7 +36,6 @@ use crate::{
         pb::training_plan_service_server::{SERVICE_NAME as TRAINING_PLAN_SERVICE, TrainingPlanServiceServer},
         pb::unit_service_server::{SERVICE_NAME as UNIT_SERVICE, UnitServiceServer},
         person::PersonApi,
-        report::ReportApi,
         rotation::RotationApi,
         scale::ScaleApi,
         staffing::StaffingApi,
@@ -44,6 +43,7 @@ use crate::{
         succession::SuccessionPoolApi,
         training_plan::TrainingPlanApi,
     },
+    reports::ReportApi,
     store,
     units::UnitApi,
 };
@@ -79,7 +79,9 @@ impl Application {
         let db = store::connect(&config.database_url, config.database_max_connections)
             .await
             .context("connecting to the database")?;
-        store::migrate(&db).await.context("migrating the database")?;
+        if config.migrate {
+            store::migrate(&db).await.context("migrating the database")?;
+        }
         if config.demo && demo::load(&db).await.context("loading the demo data")? {
             tracing::info!("loaded the demo locality tree");
         }
@@ -103,6 +105,8 @@ impl Application {
         let Self { listener, local_addr, db, authenticator, config } = self;
         let (health_reporter, health_service) = tonic_health::server::health_reporter();
         let probe = tokio::spawn(probe_health(db.clone(), health_reporter, config.health_probe_interval));
+        // Records written around the server get their facts here, never in a read.
+        let facts = tokio::spawn(crate::facts::keep_up(db.clone(), config.facts_catch_up_interval));
 
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
@@ -203,6 +207,7 @@ impl Application {
             .serve_with_incoming_shutdown(incoming, shutdown)
             .await;
         probe.abort();
+        facts.abort();
         db.close().await.ok();
         tracing::info!("server stopped");
         Ok(result?)
