@@ -1,5 +1,5 @@
-//! Spreadsheets in and out: the personnel lists offices keep and the report
-//! workbooks boards send up.
+//! Spreadsheets in: the personnel lists offices keep (the report workbooks boards send
+//! up are written by `reports::files`).
 
 pub mod error_book;
 pub mod people_sheet;

@@ -71,11 +71,6 @@ impl Read<'_> {
         &self.txn
     }
 
-    /// The request.
-    pub fn ctx(&self) -> &RequestContext {
-        self.ctx
-    }
-
     /// The threshold below which this caller's cells are hidden, if any.
     pub fn threshold(&self) -> Option<i64> {
         self.threshold
