@@ -62,6 +62,14 @@ pub struct ServeArgs {
     /// personal-data role.
     #[arg(long, env = "HRPLAN_REPORT_SUPPRESSION_THRESHOLD", default_value_t = 5)]
     pub report_suppression_threshold: i64,
+    /// How often (seconds) the server rebuilds the person facts of records written
+    /// around it (SQL by hand); writes through the server need no wait.
+    #[arg(long, env = "HRPLAN_FACTS_CATCH_UP_SECONDS", default_value_t = 10)]
+    pub facts_catch_up_seconds: u64,
+    /// Start without applying migrations (a replica whose database role may only
+    /// read; another instance, or `hrplan migrate`, keeps the schema current).
+    #[arg(long, env = "HRPLAN_SKIP_MIGRATIONS")]
+    pub skip_migrations: bool,
 }
 
 /// Options of `hrplan token`.
@@ -119,6 +127,10 @@ pub struct ServerConfig {
     pub health_probe_interval: Duration,
     /// Smallest report cell shown to callers without the personal-data role.
     pub report_suppression_threshold: i64,
+    /// How often the person facts of records written around the server are rebuilt.
+    pub facts_catch_up_interval: Duration,
+    /// Whether start-up applies the migrations (and catches the facts up).
+    pub migrate: bool,
 }
 
 impl ServerConfig {
@@ -138,6 +150,8 @@ impl ServerConfig {
             cors_allowed_origins: Vec::new(),
             health_probe_interval: Duration::from_secs(2),
             report_suppression_threshold: 5,
+            facts_catch_up_interval: Duration::from_secs(10),
+            migrate: true,
         }
     }
 }
@@ -167,6 +181,8 @@ impl TryFrom<ServeArgs> for ServerConfig {
             cors_allowed_origins: args.cors_allowed_origins,
             health_probe_interval: Duration::from_secs(2),
             report_suppression_threshold: args.report_suppression_threshold,
+            facts_catch_up_interval: Duration::from_secs(args.facts_catch_up_seconds.max(1)),
+            migrate: !args.skip_migrations,
         })
     }
 }

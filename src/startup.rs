@@ -32,9 +32,10 @@ use crate::{
         pb::standard_service_server::StandardServiceServer,
         pb::succession_pool_service_server::SuccessionPoolServiceServer,
         pb::training_plan_service_server::TrainingPlanServiceServer, pb::unit_service_server::UnitServiceServer,
-        person::PersonApi, report::ReportApi, rotation::RotationApi, scale::ScaleApi, staffing::StaffingApi,
-        standard::StandardApi, succession::SuccessionPoolApi,
+        person::PersonApi, rotation::RotationApi, scale::ScaleApi, staffing::StaffingApi, standard::StandardApi,
+        succession::SuccessionPoolApi,
     },
+    reports::ReportApi,
     store,
     training::{EnrollmentApi, TrainingPlanApi},
     units::UnitApi,
@@ -71,7 +72,9 @@ impl Application {
         let db = store::connect(&config.database_url, config.database_max_connections)
             .await
             .context("connecting to the database")?;
-        store::migrate(&db).await.context("migrating the database")?;
+        if config.migrate {
+            store::migrate(&db).await.context("migrating the database")?;
+        }
         if config.demo && demo::load(&db).await.context("loading the demo data")? {
             tracing::info!("loaded the demo locality tree");
         }
@@ -94,6 +97,8 @@ impl Application {
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
         let Self { listener, local_addr, db, authenticator, config } = self;
         let (health_reporter, health_service) = tonic_health::server::health_reporter();
+        // Records written around the server get their facts here, never in a read.
+        let facts = tokio::spawn(crate::facts::keep_up(db.clone(), config.facts_catch_up_interval));
 
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
@@ -137,6 +142,7 @@ impl Application {
             .serve_with_incoming_shutdown(incoming, shutdown)
             .await;
         probe.abort();
+        facts.abort();
         db.close().await.ok();
         tracing::info!("server stopped");
         Ok(result?)

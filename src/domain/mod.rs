@@ -1,15 +1,12 @@
 //! Validated types and the rules of the records, free of I/O and unit-tested in place.
 
 pub mod date;
-pub mod facts;
 pub mod filter;
 pub mod identity;
 pub mod locality;
 pub mod official_tree;
 pub mod page;
 pub mod person;
-pub mod report;
-pub mod report_activity;
 pub mod rotation;
 pub mod standard;
 pub mod text;

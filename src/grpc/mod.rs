@@ -18,9 +18,6 @@ macro_rules! write_txn {
 pub mod convert;
 pub mod locality;
 pub mod person;
-pub mod report;
-mod report_activity;
-pub mod report_export;
 pub mod rotation;
 pub mod scale;
 pub mod staffing;

@@ -349,8 +349,7 @@ impl TestApp {
     /// Asserts that the person facts the reports count are in step with the records:
     /// the stored facts equal those derived afresh from every record.
     pub async fn assert_facts_in_step(&self) {
-        let (stored, derived) =
-            hrplan::store::facts::stored_and_derived(&self.db).await.expect("deriving the person facts");
+        let (stored, derived) = hrplan::facts::stored_and_derived(&self.db).await.expect("deriving the person facts");
         let missing: Vec<&String> = derived.iter().filter(|l| !stored.contains(l)).collect();
         let stale: Vec<&String> = stored.iter().filter(|l| !derived.contains(l)).collect();
         assert!(

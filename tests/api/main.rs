@@ -16,6 +16,7 @@ mod localities;
 mod official_tree;
 mod people;
 mod platform;
+mod read_only;
 mod reorganize;
 mod report_activity;
 mod report_export;

@@ -20,7 +20,7 @@ use rust_xlsxwriter::{
     FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError,
 };
 
-use super::report_sheets::{Chart, ChartKind, HIDDEN_MARKER, ReportTable, RowKind, Value};
+use super::sheets::{Chart, ChartKind, HIDDEN_MARKER, ReportTable, RowKind, Value};
 
 /// Counts: `1.314`, `2.500.000`. Conditions choose the grouping, so the format also
 /// suits a count a reader types in.

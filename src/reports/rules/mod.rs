@@ -1,12 +1,15 @@
-//! Report arithmetic: cells with count, denominator and percent, cumulative
-//! "this level or higher" over ordered scales, age bands, and the suppression of
-//! small cells for callers who may not see person-level data.
+//! The rules of reports (pure, tested in place): cells with count, denominator and
+//! percent, cumulative "this level or higher" over ordered scales, age bands, the
+//! suppression of small cells for callers who may not see person-level data, and
+//! standard compliance; [`activity`] holds those of the activity reports.
+
+pub mod activity;
 
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
 
-use super::{
+use crate::domain::{
     locality::Tier,
     person::Category,
     standard::{Candidate, LevelRef, PostFacts, RankedLevel, applicable, unmet},

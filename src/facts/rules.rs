@@ -1,11 +1,26 @@
-//! Person facts: the periods over which everything a report counts about a person
-//! stays the same, derived from their records. Reports count people by reading the
-//! one period in force on their date instead of recomputing highest levels from
-//! every qualification.
+//! What the person facts are: the periods over which everything a report counts
+//! about a person stays the same, derived from their records (pure, tested in place).
 
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
+
+/// The `valid_until` of a period still open: a date, not NULL, so that the periods in
+/// force on a day are one range of the locality index (`valid_until > day`).
+/// (9999-12-31 sorts after every real date as text too, as SQLite compares it.)
+pub const OPEN_END: NaiveDate = match NaiveDate::from_ymd_opt(9999, 12, 31) {
+    Some(day) => day,
+    None => NaiveDate::MAX,
+};
+
+/// Opens, closes and separates the entries of a person's ratings: `,2023=good,2024=excellent,`.
+pub const RATINGS_SEPARATOR: &str = ",";
+
+/// The entry of one year's rating in a person's ratings, followed by the separator: a
+/// `LIKE '%,2024=good,%'` finds the people rated so that year.
+pub fn rating_entry(year: i32, rating: &str) -> String {
+    format!("{year}={rating}{RATINGS_SEPARATOR}")
+}
 
 /// What a report counts about a person that does not depend on the date.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,6 +151,11 @@ mod tests {
 
     fn held(scale: &str, level: &str, rank: i32, awarded_on: NaiveDate) -> Held {
         Held { scale: scale.into(), level: level.into(), rank, awarded_on }
+    }
+
+    #[test]
+    fn a_rating_entry_is_closed_by_the_separator() {
+        assert_eq!(format!("{RATINGS_SEPARATOR}{}", rating_entry(2024, "good")), ",2024=good,");
     }
 
     #[test]

@@ -7,13 +7,15 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
-use super::{
-    locality::Tier,
-    report::CellValue,
-    rotation::{Direction, Kind, Status, direction},
-    training::ProgrammeKind,
+use super::CellValue;
+use crate::{
+    domain::{
+        locality::Tier,
+        rotation::{Direction, Kind, Status, direction},
+        training::ProgrammeKind,
+    },
+    error::Violation,
 };
-use crate::error::Violation;
 
 /// The violation of a period `[start, end]` (both days inclusive) whose end is before
 /// its start, if it is.
@@ -293,7 +295,7 @@ impl Staffing {
 
     /// headcount / quota × 100, unrounded; 0 without a quota.
     pub fn percent_filled(&self) -> f64 {
-        super::report::percent(self.headcount, self.quota)
+        super::percent(self.headcount, self.quota)
     }
 }
 

@@ -9,7 +9,7 @@
 //! and every digit they have (`8,454608454608455`), so that they read back exactly;
 //! a suppressed figure is `*` and a missing one empty.
 
-use super::report_sheets::{HIDDEN_MARKER, ReportTable, Value};
+use super::sheets::{HIDDEN_MARKER, ReportTable, Value};
 
 /// The byte order mark of UTF-8.
 pub const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -44,7 +44,7 @@ pub fn write(table: &ReportTable) -> Result<Vec<u8>, ::csv::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exchange::report_sheets::{Column, Row, RowKind};
+    use crate::reports::files::sheets::{Column, Row, RowKind};
 
     #[test]
     fn a_table_is_written_with_bom_semicolons_and_decimal_commas() {

@@ -1,11 +1,11 @@
-//! A report as a file to download: the table of [`super::report_sheets`] written as
-//! a workbook or CSV, with its suggested name and media type.
+//! A report as a file to download: the table of [`sheets`] written as a workbook
+//! ([`workbook`]) or CSV ([`csv`]), with its suggested name and media type.
 
-use super::{
-    csv,
-    report_sheets::{Labels, Report, table},
-    workbook,
-};
+pub mod csv;
+pub mod sheets;
+pub mod workbook;
+
+use sheets::{Labels, Report, table};
 
 /// The formats a report can be written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

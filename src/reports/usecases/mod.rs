@@ -1,0 +1,177 @@
+//! The use cases of ReportService: one function per report.
+//!
+//! Every report reads ONE snapshot ([`Reports::begin`], a read-only transaction) from
+//! the caller's authorisation to its last aggregate: the scope's tree, tags and group
+//! names are resolved inside it, so that the groups and the figures describe the same
+//! moment, and nothing in it can write (read RPCs never write: the person facts are
+//! kept in step by the writes themselves, see [`crate::facts`]).
+//!
+//! - [`profile`]: GetWorkforceProfile and CompareWorkforceProfiles;
+//! - [`compliance`]: GetStandardCompliance and SummarizeEvaluations;
+//! - [`activity`]: SummarizeTraining, SummarizeRotations and GetStaffingSummary;
+//! - [`export`]: ExportReport, any of them as a file.
+
+pub mod activity;
+pub mod compliance;
+pub mod export;
+pub mod profile;
+
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
+
+use super::{
+    queries::{self, Population},
+    rules::WHOLE_COUNTRY_LABEL,
+    wire::WHOLE_COUNTRY,
+};
+use crate::{
+    context::{Access, RequestContext, Role},
+    domain::{
+        filter::{Condition, LocalityOrder},
+        locality::Tier,
+    },
+    error::{Error, Result},
+    policy::{authorize, authorize_national},
+    store::locality::{self as localities, ListQuery, LocalityRecord},
+};
+
+/// What every report needs: the database and the suppression threshold.
+#[derive(Debug, Clone)]
+pub struct Reports {
+    /// The database.
+    pub db: DatabaseConnection,
+    /// Cells smaller than this are hidden from callers without the personal-data role.
+    pub suppression_threshold: i64,
+}
+
+impl Reports {
+    /// Begins a report for `ctx`'s caller: its snapshot.
+    pub async fn begin<'a>(&self, ctx: &'a RequestContext) -> Result<Read<'a>> {
+        let threshold = (!ctx.principal.has_role(Role::PersonalDataReader)).then_some(self.suppression_threshold);
+        Ok(Read {
+            txn: queries::snapshot(&self.db).await?,
+            ctx,
+            threshold,
+            suppression_threshold: self.suppression_threshold,
+        })
+    }
+}
+
+/// A report being read: its snapshot and its caller.
+#[derive(Debug)]
+pub struct Read<'a> {
+    txn: DatabaseTransaction,
+    ctx: &'a RequestContext,
+    threshold: Option<i64>,
+    suppression_threshold: i64,
+}
+
+impl Read<'_> {
+    /// The snapshot every query of the report runs on.
+    pub fn conn(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+
+    /// The threshold below which this caller's cells are hidden, if any.
+    pub fn threshold(&self) -> Option<i64> {
+        self.threshold
+    }
+
+    /// The service's suppression threshold (what an exported file says it hides).
+    pub fn suppression_threshold(&self) -> i64 {
+        self.suppression_threshold
+    }
+
+    /// Ends the read (nothing to keep: it rolls back) and answers `value`.
+    pub async fn end<T>(self, value: Result<T>) -> Result<T> {
+        let value = value?;
+        self.txn.rollback().await?;
+        Ok(value)
+    }
+
+    /// Authorizes the caller over the population's locality and resolves, in this
+    /// snapshot, whether its root is tagged and which localities its tree holds.
+    pub async fn scope(&self, mut population: Population) -> Result<Population> {
+        match &population.root {
+            Some(root) => authorize(self.conn(), &self.ctx.principal, root, Access::Read).await?,
+            None => authorize_national(&self.ctx.principal, Access::Read)?,
+        }
+        self.resolve(&mut population).await?;
+        Ok(population)
+    }
+
+    /// Resolves (again, e.g. for another date) the root's tags and the tree of an
+    /// authorized population.
+    pub async fn resolve(&self, population: &mut Population) -> Result<()> {
+        population.root_tagged = queries::root_tagged(self.conn(), population).await?;
+        queries::resolve_tree(self.conn(), population).await
+    }
+
+    /// The places a report's groups stand for: the scope, its children on the date when
+    /// broken down, and its own units.
+    pub async fn places(&self, population: &Population) -> Result<Places> {
+        let place = |record: &LocalityRecord| Place {
+            name: record.code.name(),
+            display_name: record
+                .versions
+                .iter()
+                .find(|v| v.contains(population.as_of))
+                .map(|v| v.display_name.clone())
+                .unwrap_or_default(),
+            group: record.code.as_str().to_owned(),
+        };
+        let root = match &population.root {
+            Some(code) => {
+                Some(localities::load_one(self.conn(), code).await?.ok_or_else(|| Error::NotFound(code.name()))?)
+            }
+            None => None,
+        };
+        let total = match &root {
+            Some(root) => place(root),
+            None => Place {
+                name: WHOLE_COUNTRY.to_owned(),
+                display_name: WHOLE_COUNTRY_LABEL.to_owned(),
+                group: String::new(),
+            },
+        };
+        let mut children = Vec::new();
+        let mut own_units = None;
+        if population.by_child {
+            let query = ListQuery {
+                parent: population.root.clone(),
+                conditions: if population.root.is_none() {
+                    vec![Condition::Tier { equal: true, tier: Tier::Province }]
+                } else {
+                    Vec::new()
+                },
+                order: LocalityOrder::Code,
+                ..ListQuery::in_force(population.as_of, None, 1000, None)
+            };
+            let page = localities::list(self.conn(), &query).await?;
+            children = localities::load(self.conn(), &page.codes).await?.iter().map(place).collect();
+            own_units = root.as_ref().map(place);
+        }
+        Ok(Places { total, children, own_units })
+    }
+}
+
+/// A group of a report and the locality it stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    /// Resource name of the locality (`localities/-` for the whole country).
+    pub name: String,
+    /// Its name on the date.
+    pub display_name: String,
+    /// The group key of the report queries.
+    pub group: String,
+}
+
+/// The groups of a report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Places {
+    /// The scope.
+    pub total: Place,
+    /// Its children on the date, when broken down.
+    pub children: Vec<Place>,
+    /// Its own units, when broken down (not for the whole country).
+    pub own_units: Option<Place>,
+}
