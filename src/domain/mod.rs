@@ -10,7 +10,8 @@ pub mod page;
 pub mod person;
 pub mod report;
 pub mod report_activity;
-pub mod rotation;
+/// Moved to [`crate::movements::rules`]; kept for the reports until the shims go.
+pub use crate::movements::rules as rotation;
 pub mod standard;
 pub mod text;
 pub mod training;

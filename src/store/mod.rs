@@ -12,7 +12,6 @@ pub mod official_tree;
 pub mod person;
 pub mod report;
 pub mod report_activity;
-pub mod rotation;
 pub mod scale;
 pub mod scope;
 pub mod staffing;

@@ -1,0 +1,181 @@
+//! Movements and succession pools under concurrency, on SQLite and PostgreSQL: each
+//! race is run many times, so that an ordering that lets two writes through would show.
+//!
+//! - one open (planned or active) movement per person: two concurrent CreateRotation
+//!   calls for one person create exactly one movement;
+//! - a person is in a pool once at a time: two concurrent AddCandidate calls for one
+//!   person and pool add exactly one membership;
+//! - and the database itself refuses a second open movement or membership written
+//!   past the service.
+
+use hrplan::{
+    auth::Role,
+    grpc::pb::{self, person_service_client::PersonServiceClient, rotation_service_client::RotationServiceClient},
+    store::stmt,
+};
+use sea_orm::ConnectionTrait;
+use tonic::{Code, service::interceptor::InterceptedService, transport::Channel};
+
+use crate::helpers::{Bearer, TestApp, bearer, committee_unit, date, spawn_app, token};
+
+type RotationClient = RotationServiceClient<InterceptedService<Channel, Bearer>>;
+
+/// Rounds of each race.
+const ROUNDS: usize = 30;
+
+fn rotations(app: &TestApp) -> RotationClient {
+    RotationServiceClient::with_interceptor(app.channel.clone(), bearer(Some(token(&["*"], &[Role::Admin]))))
+}
+
+/// Creates a person placed at `unit` from 2020-01-01; their name.
+async fn person_at(app: &TestApp, full_name: &str, unit: &str) -> String {
+    PersonServiceClient::with_interceptor(app.channel.clone(), bearer(Some(token(&["*"], &[Role::Admin]))))
+        .create_person(pb::CreatePersonRequest {
+            record: Some(pb::PersonRecord {
+                person: Some(pb::Person {
+                    full_name: full_name.into(),
+                    birth_date: Some(date(1985, 3, 2)),
+                    gender: pb::Gender::Female.into(),
+                    ethnicity: "Tày".into(),
+                    category: pb::PersonCategory::CivilServant.into(),
+                    employed_from: Some(date(2006, 9, 1)),
+                    ..Default::default()
+                }),
+                placements: vec![pb::Placement {
+                    unit: unit.into(),
+                    post_title: "Chuyên viên".into(),
+                    valid_from: Some(date(2020, 1, 1)),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .expect("creating a person")
+        .into_inner()
+        .person
+        .expect("person")
+        .name
+}
+
+fn movement(person: &str, from: &str, to: &str, kind: pb::RotationKind) -> pb::CreateRotationRequest {
+    let returns = kind != pb::RotationKind::Transfer;
+    pb::CreateRotationRequest {
+        rotation: Some(pb::Rotation {
+            person: person.into(),
+            kind: kind.into(),
+            source_unit: from.into(),
+            source_post: "Chuyên viên".into(),
+            destination_unit: to.into(),
+            destination_post: "Phó Chủ tịch Ủy ban nhân dân".into(),
+            start_date: Some(date(2024, 3, 1)),
+            planned_end_date: returns.then(|| date(2026, 3, 1)),
+            decision: Some(pb::RotationDecision {
+                number: "88-QĐ/TU".into(),
+                decided_on: Some(date(2024, 2, 1)),
+                issuing_body: "Ban Thường vụ Tỉnh ủy Lạng Sơn".into(),
+            }),
+            ..Default::default()
+        }),
+        request_id: String::new(),
+    }
+}
+
+/// The `n` of a `SELECT COUNT(*) AS n …` with one parameter, `id`.
+async fn count(app: &TestApp, sql: &str, id: i64) -> i64 {
+    let row = app
+        .db
+        .query_one_raw(stmt(app.db.get_database_backend(), sql, vec![id.into()]))
+        .await
+        .expect("counting")
+        .expect("a row");
+    row.try_get("", "n").expect("n")
+}
+
+fn id_of(name: &str) -> i64 {
+    name.rsplit('/').next().and_then(|id| id.parse().ok()).expect("a numeric id")
+}
+
+#[tokio::test]
+async fn two_concurrent_movements_for_one_person_create_exactly_one() {
+    let app = spawn_app().await;
+    app.load_demo().await;
+    let source = committee_unit(&app, "localities/05977", "Ủy ban nhân dân phường Vĩnh Trại", None).await.name;
+    let commune = committee_unit(&app, "localities/06463", "Ủy ban nhân dân thị trấn Đồng Mỏ", None).await.name;
+    let province = committee_unit(&app, "localities/20", "Sở Nội vụ tỉnh Lạng Sơn", None).await.name;
+    for round in 0..ROUNDS {
+        let person = person_at(&app, &format!("Lường Thị Thu {round}"), &source).await;
+        // Two different movements of the same person, sent at the same time.
+        let requests = [
+            movement(&person, &source, &commune, pb::RotationKind::Rotation),
+            movement(&person, &source, &province, pb::RotationKind::Transfer),
+        ];
+        let calls: Vec<_> = requests
+            .into_iter()
+            .map(|request| {
+                let mut client = rotations(&app);
+                tokio::spawn(async move { client.create_rotation(request).await })
+            })
+            .collect();
+        let mut created = Vec::new();
+        let mut refused = Vec::new();
+        for call in calls {
+            match call.await.expect("the call ran") {
+                Ok(answer) => created.push(answer.into_inner().rotation.expect("a movement")),
+                Err(status) => refused.push(status),
+            }
+        }
+        assert_eq!(created.len(), 1, "round {round}: exactly one movement is created, refused: {refused:?}");
+        let [status] = refused.as_slice() else { panic!("round {round}: the other is refused") };
+        assert_eq!(status.code(), Code::FailedPrecondition, "round {round}: {status:?}");
+        // The answer a sequential second request gets: the movement in the way, named.
+        assert!(status.message().contains("one at a time"), "round {round}: {status:?}");
+        assert!(status.message().contains(&created[0].name), "round {round}: {status:?}");
+        let open = count(
+            &app,
+            "SELECT COUNT(*) AS n FROM rotations WHERE person_id = ? AND status IN ('planned', 'active')",
+            id_of(&person),
+        )
+        .await;
+        assert_eq!(open, 1, "round {round}: the database holds one open movement");
+    }
+}
+
+#[tokio::test]
+async fn the_database_refuses_a_second_open_movement_written_past_the_service() {
+    let app = spawn_app().await;
+    app.load_demo().await;
+    let source = committee_unit(&app, "localities/05977", "Ủy ban nhân dân phường Vĩnh Trại", None).await.name;
+    let commune = committee_unit(&app, "localities/06463", "Ủy ban nhân dân thị trấn Đồng Mỏ", None).await.name;
+    let person = person_at(&app, "Vi Văn Toàn", &source).await;
+    let made = rotations(&app)
+        .create_rotation(movement(&person, &source, &commune, pb::RotationKind::Rotation))
+        .await
+        .expect("the first movement")
+        .into_inner()
+        .rotation
+        .expect("a movement");
+    let copy = |status: &str| {
+        format!(
+            "INSERT INTO rotations (person_id, kind, source_unit_id, source_post, destination_unit_id, \
+             destination_post, destination_leader, start_date, planned_end_date, decision_number, decided_on, \
+             issuing_body, programme, status, promoted, revision, create_time, update_time) \
+             SELECT person_id, kind, source_unit_id, source_post, destination_unit_id, destination_post, \
+             destination_leader, start_date, planned_end_date, decision_number, decided_on, issuing_body, \
+             programme, '{status}', promoted, revision, create_time, update_time FROM rotations WHERE id = ?"
+        )
+    };
+    let backend = app.db.get_database_backend();
+    let id = id_of(&made.name);
+    for open in ["planned", "active"] {
+        let written = app.db.execute_raw(stmt(backend, &copy(open), vec![id.into()])).await;
+        assert!(written.is_err(), "a second {open} movement of one person was stored");
+    }
+    // Ended movements are history: any number of them.
+    for closed in ["completed", "cancelled", "completed"] {
+        app.db.execute_raw(stmt(backend, &copy(closed), vec![id.into()])).await.expect("an ended movement");
+    }
+    let all = count(&app, "SELECT COUNT(*) AS n FROM rotations WHERE person_id = ?", id_of(&person)).await;
+    assert_eq!(all, 4);
+}
