@@ -21,6 +21,7 @@ pub mod policy;
 pub mod sql;
 pub mod startup;
 pub mod store;
+pub mod succession;
 pub mod telemetry;
 pub mod units;
 pub mod uow;

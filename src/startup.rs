@@ -40,11 +40,11 @@ use crate::{
         scale::ScaleApi,
         staffing::StaffingApi,
         standard::StandardApi,
-        succession::SuccessionPoolApi,
         training_plan::TrainingPlanApi,
     },
     movements::RotationApi,
     store,
+    succession::SuccessionPoolApi,
     units::UnitApi,
 };
 

@@ -15,9 +15,10 @@ use crate::{
     auth::RequestContext,
     grpc::{
         convert, enrollment::EnrollmentApi, pb, staffing::StaffingApi, standard::StandardApi,
-        succession::SuccessionPoolApi, training_plan::TrainingPlanApi,
+        training_plan::TrainingPlanApi,
     },
     movements::RotationApi,
+    succession::SuccessionPoolApi,
 };
 
 /// The services the demo writes through.

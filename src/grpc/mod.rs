@@ -25,7 +25,6 @@ pub mod report_export;
 pub mod scale;
 pub mod staffing;
 pub mod standard;
-pub mod succession;
 pub mod training_plan;
 
 use sha2::{Digest, Sha256};

@@ -16,7 +16,6 @@ pub mod scale;
 pub mod scope;
 pub mod staffing;
 pub mod standard;
-pub mod succession;
 pub mod training;
 pub mod training_write;
 

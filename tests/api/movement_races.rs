@@ -10,7 +10,10 @@
 
 use hrplan::{
     auth::Role,
-    grpc::pb::{self, person_service_client::PersonServiceClient, rotation_service_client::RotationServiceClient},
+    grpc::pb::{
+        self, person_service_client::PersonServiceClient, rotation_service_client::RotationServiceClient,
+        succession_pool_service_client::SuccessionPoolServiceClient,
+    },
     store::stmt,
 };
 use sea_orm::ConnectionTrait;
@@ -19,12 +22,17 @@ use tonic::{Code, service::interceptor::InterceptedService, transport::Channel};
 use crate::helpers::{Bearer, TestApp, bearer, committee_unit, date, spawn_app, token};
 
 type RotationClient = RotationServiceClient<InterceptedService<Channel, Bearer>>;
+type PoolClient = SuccessionPoolServiceClient<InterceptedService<Channel, Bearer>>;
 
 /// Rounds of each race.
 const ROUNDS: usize = 30;
 
 fn rotations(app: &TestApp) -> RotationClient {
     RotationServiceClient::with_interceptor(app.channel.clone(), bearer(Some(token(&["*"], &[Role::Admin]))))
+}
+
+fn pools(app: &TestApp) -> PoolClient {
+    SuccessionPoolServiceClient::with_interceptor(app.channel.clone(), bearer(Some(token(&["*"], &[Role::Admin]))))
 }
 
 /// Creates a person placed at `unit` from 2020-01-01; their name.
@@ -178,4 +186,89 @@ async fn the_database_refuses_a_second_open_movement_written_past_the_service() 
     }
     let all = count(&app, "SELECT COUNT(*) AS n FROM rotations WHERE person_id = ?", id_of(&person)).await;
     assert_eq!(all, 4);
+}
+fn pool(unit: &str) -> pb::CreateSuccessionPoolRequest {
+    pb::CreateSuccessionPoolRequest {
+        succession_pool: Some(pb::SuccessionPool {
+            unit: unit.into(),
+            post_title: "Chủ tịch Ủy ban nhân dân".into(),
+            leader_post: true,
+            term_start_year: 2021,
+            term_end_year: 2026,
+            min_candidates: 1,
+            max_candidates: 3,
+            ..Default::default()
+        }),
+        request_id: String::new(),
+    }
+}
+
+fn add(pool: &str, person: &str, added_on: pb::Date) -> pb::AddCandidateRequest {
+    pb::AddCandidateRequest {
+        succession_pool: pool.into(),
+        candidate: Some(pb::Candidate {
+            person: person.into(),
+            added_on: Some(added_on),
+            added_reason: "Nghị quyết của Ban Thường vụ".into(),
+            ..Default::default()
+        }),
+    }
+}
+
+#[tokio::test]
+async fn two_concurrent_additions_of_one_person_to_a_pool_add_exactly_one_membership() {
+    let app = spawn_app().await;
+    app.load_demo().await;
+    let office = committee_unit(&app, "localities/06463", "Ủy ban nhân dân thị trấn Đồng Mỏ", None).await.name;
+    let person = person_at(&app, "Hoàng Văn Đạt", &office).await;
+    for round in 0..ROUNDS {
+        let made = pools(&app).create_succession_pool(pool(&office)).await.expect("a pool").into_inner();
+        let name = made.succession_pool.expect("a pool").name;
+        // The same person, from two dates, at the same time.
+        let calls: Vec<_> = [date(2022, 3, 1), date(2023, 1, 1)]
+            .into_iter()
+            .map(|on| {
+                let (mut client, request) = (pools(&app), add(&name, &person, on));
+                tokio::spawn(async move { client.add_candidate(request).await })
+            })
+            .collect();
+        let mut added = 0;
+        let mut refused = Vec::new();
+        for call in calls {
+            match call.await.expect("the call ran") {
+                Ok(_) => added += 1,
+                Err(status) => refused.push(status),
+            }
+        }
+        assert_eq!(added, 1, "round {round}: exactly one membership is added, refused: {refused:?}");
+        assert!(refused.iter().all(|s| s.code() == Code::FailedPrecondition), "round {round}: {refused:?}");
+        let memberships =
+            count(&app, "SELECT COUNT(*) AS n FROM pool_candidates WHERE pool_id = ?", id_of(&name)).await;
+        assert_eq!(memberships, 1, "round {round}: the database holds one membership");
+    }
+}
+
+#[tokio::test]
+async fn the_database_refuses_a_second_open_membership_written_past_the_service() {
+    let app = spawn_app().await;
+    app.load_demo().await;
+    let office = committee_unit(&app, "localities/06463", "Ủy ban nhân dân thị trấn Đồng Mỏ", None).await.name;
+    let person = person_at(&app, "Nông Thị Hoa", &office).await;
+    let made = pools(&app).create_succession_pool(pool(&office)).await.expect("a pool").into_inner();
+    let name = made.succession_pool.expect("a pool").name;
+    pools(&app).add_candidate(add(&name, &person, date(2022, 3, 1))).await.expect("the first membership");
+    let backend = app.db.get_database_backend();
+    let insert = |added_on: &str, removed_on: &str| {
+        format!(
+            "INSERT INTO pool_candidates (pool_id, person_id, added_on, added_reason, removed_on) \
+             VALUES (?, ?, '{added_on}', 'x', {removed_on})"
+        )
+    };
+    let ids = || vec![id_of(&name).into(), id_of(&person).into()];
+    let open_again = app.db.execute_raw(stmt(backend, &insert("2024-01-01", "NULL"), ids())).await;
+    assert!(open_again.is_err(), "a second open membership of one person in one pool was stored");
+    // A closed membership before the open one is history, and allowed.
+    app.db.execute_raw(stmt(backend, &insert("2021-02-01", "'2021-06-01'"), ids())).await.expect("an earlier one");
+    let memberships = count(&app, "SELECT COUNT(*) AS n FROM pool_candidates WHERE pool_id = ?", id_of(&name)).await;
+    assert_eq!(memberships, 2);
 }
