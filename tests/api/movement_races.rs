@@ -3,6 +3,7 @@
 //!
 //! - one open (planned or active) movement per person: two concurrent CreateRotation
 //!   calls for one person create exactly one movement;
+//! - a movement starts once: two concurrent StartRotation calls move the placements once;
 //! - a person is in a pool once at a time: two concurrent AddCandidate calls for one
 //!   person and pool add exactly one membership;
 //! - and the database itself refuses a second open movement or membership written
@@ -151,6 +152,44 @@ async fn two_concurrent_movements_for_one_person_create_exactly_one() {
 }
 
 #[tokio::test]
+async fn two_concurrent_starts_of_one_movement_move_the_placements_once() {
+    let app = spawn_app().await;
+    app.load_demo().await;
+    let source = committee_unit(&app, "localities/05977", "Ủy ban nhân dân phường Vĩnh Trại", None).await.name;
+    let commune = committee_unit(&app, "localities/06463", "Ủy ban nhân dân thị trấn Đồng Mỏ", None).await.name;
+    for round in 0..ROUNDS {
+        let person = person_at(&app, &format!("Hà Văn Sơn {round}"), &source).await;
+        let made = rotations(&app)
+            .create_rotation(movement(&person, &source, &commune, pb::RotationKind::Rotation))
+            .await
+            .expect("a movement")
+            .into_inner()
+            .rotation
+            .expect("a movement");
+        let calls: Vec<_> = (0..2)
+            .map(|_| {
+                let mut client = rotations(&app);
+                let request = pb::StartRotationRequest { name: made.name.clone(), etag: String::new() };
+                tokio::spawn(async move { client.start_rotation(request).await })
+            })
+            .collect();
+        let mut started = 0;
+        let mut refused = Vec::new();
+        for call in calls {
+            match call.await.expect("the call ran") {
+                Ok(_) => started += 1,
+                Err(status) => refused.push(status),
+            }
+        }
+        assert_eq!(started, 1, "round {round}: exactly one start succeeds, refused: {refused:?}");
+        // The second sees the movement active, as it would one call later.
+        assert!(refused.iter().all(|s| s.code() == Code::FailedPrecondition), "round {round}: {refused:?}");
+        let placements = count(&app, "SELECT COUNT(*) AS n FROM placements WHERE person_id = ?", id_of(&person)).await;
+        assert_eq!(placements, 2, "round {round}: the source placement closed and one destination placement opened");
+    }
+}
+
+#[tokio::test]
 async fn the_database_refuses_a_second_open_movement_written_past_the_service() {
     let app = spawn_app().await;
     app.load_demo().await;
@@ -269,6 +308,11 @@ async fn the_database_refuses_a_second_open_membership_written_past_the_service(
     assert!(open_again.is_err(), "a second open membership of one person in one pool was stored");
     // A closed membership before the open one is history, and allowed.
     app.db.execute_raw(stmt(backend, &insert("2021-02-01", "'2021-06-01'"), ids())).await.expect("an earlier one");
+    // One that overlaps the open membership: PostgreSQL's exclusion constraint refuses
+    // it; SQLite, which has none, relies on the service's check in its serialised writes.
+    let overlapping = app.db.execute_raw(stmt(backend, &insert("2021-09-01", "'2022-06-01'"), ids())).await;
+    let expected = if backend == sea_orm::DbBackend::Postgres { 2 } else { 3 };
+    assert_eq!(overlapping.is_err(), backend == sea_orm::DbBackend::Postgres, "{overlapping:?}");
     let memberships = count(&app, "SELECT COUNT(*) AS n FROM pool_candidates WHERE pool_id = ?", id_of(&name)).await;
-    assert_eq!(memberships, 2);
+    assert_eq!(memberships, expected);
 }
