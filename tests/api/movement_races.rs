@@ -316,3 +316,85 @@ async fn the_database_refuses_a_second_open_membership_written_past_the_service(
     let memberships = count(&app, "SELECT COUNT(*) AS n FROM pool_candidates WHERE pool_id = ?", id_of(&name)).await;
     assert_eq!(memberships, expected);
 }
+
+/// Runs the migration called `name` again, on the test's database.
+async fn migrate_again(app: &TestApp, name: &str) -> Result<(), sea_orm::DbErr> {
+    use hrplan_migrations::{Migrator, MigratorTrait as _, SchemaManager};
+    let migration = Migrator::migrations().into_iter().find(|m| m.name() == name).expect("the migration exists");
+    migration.up(&SchemaManager::new(&app.db)).await
+}
+
+#[tokio::test]
+async fn the_migration_names_people_with_two_open_movements_and_leaves_the_choice_to_a_person() {
+    // Arrange: a database from before the index, in which a race let two open
+    // movements of one person through.
+    let app = spawn_app().await;
+    app.load_demo().await;
+    let source = committee_unit(&app, "localities/05977", "Ủy ban nhân dân phường Vĩnh Trại", None).await.name;
+    let commune = committee_unit(&app, "localities/06463", "Ủy ban nhân dân thị trấn Đồng Mỏ", None).await.name;
+    let person = person_at(&app, "Mã Văn Khải", &source).await;
+    let made = rotations(&app)
+        .create_rotation(movement(&person, &source, &commune, pb::RotationKind::Rotation))
+        .await
+        .expect("a movement")
+        .into_inner()
+        .rotation
+        .expect("a movement");
+    let backend = app.db.get_database_backend();
+    let run = |sql: &str, values: Vec<sea_orm::Value>| app.db.execute_raw(stmt(backend, sql, values));
+    run("DROP INDEX ux_rotations_open_person", vec![]).await.expect("dropping the index");
+    let copy = "INSERT INTO rotations (person_id, kind, source_unit_id, source_post, destination_unit_id, \
+                destination_post, destination_leader, start_date, planned_end_date, decision_number, decided_on, \
+                issuing_body, programme, status, promoted, revision, create_time, update_time) \
+                SELECT person_id, kind, source_unit_id, source_post, destination_unit_id, destination_post, \
+                destination_leader, start_date, planned_end_date, decision_number, decided_on, issuing_body, \
+                programme, 'active', promoted, revision, create_time, update_time FROM rotations WHERE id = ?";
+    run(copy, vec![id_of(&made.name).into()]).await.expect("a second open movement, before the index");
+
+    // Act and assert: the migration stops, naming the person, and changes nothing.
+    let refused = migrate_again(&app, "m20261201_300000_add_open_movement_index").await;
+    let message = refused.expect_err("the migration refuses").to_string();
+    assert!(message.contains(&format!("{person} (2)")), "{message}");
+    let open = "SELECT COUNT(*) AS n FROM rotations WHERE person_id = ? AND status IN ('planned', 'active')";
+    assert_eq!(count(&app, open, id_of(&person)).await, 2);
+
+    // Once a person has cancelled one of them, it runs, and the index holds again.
+    run("UPDATE rotations SET status = 'cancelled' WHERE id = ?", vec![id_of(&made.name).into()])
+        .await
+        .expect("cancel");
+    migrate_again(&app, "m20261201_300000_add_open_movement_index").await.expect("the migration runs");
+    let max = "SELECT MAX(id) AS n FROM rotations WHERE person_id = ?";
+    let open_one = count(&app, max, id_of(&person)).await;
+    assert!(run(copy, vec![open_one.into()]).await.is_err(), "the index is back");
+}
+
+#[tokio::test]
+async fn the_migration_names_overlapping_memberships_and_leaves_the_choice_to_a_person() {
+    let app = spawn_app().await;
+    app.load_demo().await;
+    let office = committee_unit(&app, "localities/06463", "Ủy ban nhân dân thị trấn Đồng Mỏ", None).await.name;
+    let person = person_at(&app, "Triệu Thị Mai", &office).await;
+    let made = pools(&app).create_succession_pool(pool(&office)).await.expect("a pool").into_inner();
+    let name = made.succession_pool.expect("a pool").name;
+    pools(&app).add_candidate(add(&name, &person, date(2022, 3, 1))).await.expect("a membership");
+    let backend = app.db.get_database_backend();
+    let run = |sql: &str, values: Vec<sea_orm::Value>| app.db.execute_raw(stmt(backend, sql, values));
+    if backend == sea_orm::DbBackend::Postgres {
+        run("ALTER TABLE pool_candidates DROP CONSTRAINT ex_pool_candidates_period", vec![]).await.expect("drop");
+    }
+    run("DROP INDEX ux_pool_candidates_open", vec![]).await.expect("dropping the index");
+    let overlapping = "INSERT INTO pool_candidates (pool_id, person_id, added_on, added_reason, removed_on) \
+                       VALUES (?, ?, '2021-09-01', 'x', '2022-06-01')";
+    run(overlapping, vec![id_of(&name).into(), id_of(&person).into()]).await.expect("an overlap, before");
+
+    let refused = migrate_again(&app, "m20261201_300001_add_candidate_constraints").await;
+    let message = refused.expect_err("the migration refuses").to_string();
+    assert!(message.contains(&format!("{person} in {name}")), "{message}");
+
+    run("DELETE FROM pool_candidates WHERE added_on = '2021-09-01'", vec![]).await.expect("removing the overlap");
+    migrate_again(&app, "m20261201_300001_add_candidate_constraints").await.expect("the migration runs");
+    let open_again = "INSERT INTO pool_candidates (pool_id, person_id, added_on, added_reason) \
+                      VALUES (?, ?, '2024-01-01', 'x')";
+    let again = run(open_again, vec![id_of(&name).into(), id_of(&person).into()]).await;
+    assert!(again.is_err(), "the index is back");
+}
