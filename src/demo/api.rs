@@ -13,9 +13,9 @@ use tonic::{Request, Response, Status};
 
 use crate::{
     auth::RequestContext,
-    grpc::{
-        convert, pb, rotation::RotationApi, staffing::StaffingApi, standard::StandardApi, succession::SuccessionPoolApi,
-    },
+    grpc::{convert, pb, staffing::StaffingApi, standard::StandardApi},
+    movements::RotationApi,
+    succession::SuccessionPoolApi,
     training::{EnrollmentApi, TrainingPlanApi},
 };
 

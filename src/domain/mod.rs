@@ -7,7 +7,8 @@ pub mod locality;
 pub mod official_tree;
 pub mod page;
 pub mod person;
-pub mod rotation;
+/// Moved to [`crate::movements::rules`]; kept for the reports until the shims go.
+pub use crate::movements::rules as rotation;
 pub mod standard;
 pub mod text;
 pub mod training;

@@ -18,11 +18,9 @@ macro_rules! write_txn {
 pub mod convert;
 pub mod locality;
 pub mod person;
-pub mod rotation;
 pub mod scale;
 pub mod staffing;
 pub mod standard;
-pub mod succession;
 pub mod training_plan;
 
 use sha2::{Digest, Sha256};

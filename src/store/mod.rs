@@ -8,12 +8,10 @@ pub mod locality;
 pub mod locality_write;
 pub mod official_tree;
 pub mod person;
-pub mod rotation;
 pub mod scale;
 pub mod scope;
 pub mod staffing;
 pub mod standard;
-pub mod succession;
 
 use std::time::Duration;
 
