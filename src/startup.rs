@@ -35,7 +35,6 @@ use crate::{
         pb::succession_pool_service_server::{SERVICE_NAME as SUCCESSION_POOL_SERVICE, SuccessionPoolServiceServer},
         pb::training_plan_service_server::{SERVICE_NAME as TRAINING_PLAN_SERVICE, TrainingPlanServiceServer},
         pb::unit_service_server::{SERVICE_NAME as UNIT_SERVICE, UnitServiceServer},
-        person::PersonApi,
         report::ReportApi,
         rotation::RotationApi,
         scale::ScaleApi,
@@ -44,6 +43,7 @@ use crate::{
         succession::SuccessionPoolApi,
         training_plan::TrainingPlanApi,
     },
+    people::PersonApi,
     store,
     units::UnitApi,
 };

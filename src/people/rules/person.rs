@@ -3,7 +3,7 @@
 
 use chrono::{Datelike, NaiveDate};
 
-use crate::error::Violation;
+use crate::{enum_table, error::Violation, grpc::pb};
 
 macro_rules! stored_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $db:literal),+ $(,)? }) => {
@@ -97,6 +97,33 @@ stored_enum! {
         Dismissal = "dismissal",
     }
 }
+
+// The wire and stored forms of each enum, in one table each.
+enum_table!(Category, pb::PersonCategory, "PERSON_CATEGORY_", {
+    Cadre => Cadre = "cadre",
+    CivilServant => CivilServant = "civil_servant",
+    PublicEmployee => PublicEmployee = "public_employee",
+    PartTimeWorker => PartTimeWorker = "part_time_worker",
+    ContractWorker => ContractWorker = "contract_worker",
+});
+enum_table!(Gender, pb::Gender, "GENDER_", { Male => Male = "male", Female => Female = "female" });
+enum_table!(EmploymentEnd, pb::EmploymentEnd, "EMPLOYMENT_END_", {
+    Retired => Retired = "retired",
+    Left => Left = "left",
+    Deceased => Deceased = "deceased",
+});
+enum_table!(Rating, pb::Rating, "RATING_", {
+    Excellent => Excellent = "excellent",
+    Good => Good = "good",
+    Completed => Completed = "completed",
+    NotCompleted => NotCompleted = "not_completed",
+});
+enum_table!(Sanction, pb::Sanction, "SANCTION_", {
+    Reprimand => Reprimand = "reprimand",
+    Warning => Warning = "warning",
+    RemovalFromPost => RemovalFromPost = "removal_from_post",
+    Dismissal => Dismissal = "dismissal",
+});
 
 /// The ethnic group that is not a minority.
 pub const MAJORITY_ETHNICITY: &str = "Kinh";
@@ -287,6 +314,24 @@ pub fn check_qualification(
     }
     violations
 }
+
+/// A disciplinary decision's own fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisciplineFields {
+    /// Sanction.
+    pub sanction: Sanction,
+    /// Date decided.
+    pub decided_on: NaiveDate,
+    /// Decision number, in NFC.
+    pub decision_number: String,
+    /// Reason.
+    pub reason: String,
+}
+
+/// Longest decision number.
+pub const MAX_DECISION_NUMBER: usize = 100;
+/// Longest reason of a disciplinary decision.
+pub const MAX_REASON: usize = 2000;
 
 /// Checks an evaluation year: from 1950, at most next year, and not before the person
 /// was employable.
