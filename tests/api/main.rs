@@ -14,6 +14,7 @@ mod identity;
 mod localities;
 mod official_tree;
 mod people;
+mod people_races;
 mod platform;
 mod reorganize;
 mod report_activity;

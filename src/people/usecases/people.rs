@@ -35,20 +35,20 @@ pub async fn create(db: &DatabaseConnection, ctx: &RequestContext, request: Crea
     let CreatePerson { record: (record, identity), key } = request;
     require_access(&ctx.principal, Access::Write)?;
     let write = Write::new("CreatePerson").idempotent(key);
+    let units: BTreeSet<i64> = record.placements.iter().map(|p| p.unit_id).collect();
     uow::retrying(|| async {
         let tx = match write.begin(db, ctx).await? {
             Begun::Replay(tx, resource) => {
-                let person = replayed(&tx, &resource).await;
+                let person = replayed(&tx, &units, &resource).await;
                 return tx.replay(person).await;
             }
             Begun::Fresh(tx) => tx,
         };
-        let units: BTreeSet<i64> = record.placements.iter().map(|p| p.unit_id).collect();
         for unit in &units {
             authorize_unit_write(tx.conn(), tx.principal(), UnitName(*unit)).await?;
             units::lock(tx.conn(), *unit, Lock::Share).await?;
         }
-        let reference = Reference::load(tx.conn(), tx.principal(), units).await?;
+        let reference = Reference::load(tx.conn(), tx.principal(), units.clone()).await?;
         let violations = reference.check_record(&record, "record");
         if !violations.is_empty() {
             return Err(Error::InvalidArgument(violations));
@@ -65,8 +65,12 @@ pub async fn create(db: &DatabaseConnection, ctx: &RequestContext, request: Crea
     .await
 }
 
-/// The person a replayed create made, as it is now.
-async fn replayed(tx: &Tx<'_>, resource: &str) -> Result<PersonView> {
+/// The person a replayed create made, as it is now, if the caller may still write
+/// where the request placed them.
+async fn replayed(tx: &Tx<'_>, units: &BTreeSet<i64>, resource: &str) -> Result<PersonView> {
+    for unit in units {
+        authorize_unit_write(tx.conn(), tx.principal(), UnitName(*unit)).await?;
+    }
     let name = PersonName::parse(resource).map_err(Error::internal)?;
     let row = queries::load_person(tx.conn(), name.id()).await?.ok_or_else(|| Error::NotFound(resource.to_owned()))?;
     view(tx.conn(), tx.principal(), row, today()).await
