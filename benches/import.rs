@@ -21,8 +21,8 @@ use std::time::{Duration, Instant};
 use hrplan::{
     auth::{KeyConfig, Role, mint_hs256},
     config::ServerConfig,
-    domain::{identity::PersonalId, person::Gender},
     grpc::pb::{self, person_service_client::PersonServiceClient, unit_service_client::UnitServiceClient},
+    people::rules::{identity::PersonalId, person::Gender},
     startup::Application,
 };
 use sea_orm::{ConnectionTrait, Database};

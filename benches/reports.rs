@@ -24,16 +24,14 @@ use chrono::{Datelike, NaiveDate};
 use hrplan::{
     auth::{KeyConfig, Principal, RequestContext, Role, mint_hs256},
     config::ServerConfig,
-    domain::{
-        locality::{Code, Tier},
-        person::{Category, EmploymentEnd, Gender, PersonFields, PlacementFields, QualificationFields, Rating},
-    },
+    domain::locality::{Code, Tier},
     grpc::pb::{self, report_service_client::ReportServiceClient},
-    startup::Application,
-    store::{
-        self,
-        person::{NewRecord, insert_records},
+    people::{
+        queries::{NewRecord, insert_records},
+        rules::person::{Category, EmploymentEnd, Gender, PersonFields, PlacementFields, QualificationFields, Rating},
     },
+    startup::Application,
+    store,
     units::{Sector, UnitFields, UnitKind, usecases::create, wire::CreateUnit},
 };
 use sea_orm::{ConnectionTrait, Database};

@@ -30,12 +30,13 @@ use hrplan::{
     auth::{KeyConfig, Role, mint_hs256},
     cli::reference,
     config::ServerConfig,
-    domain::{date::today, identity::PersonalId, person::Gender},
+    domain::date::today,
     exchange::{
         people_sheet::{self, Options, Reference},
         sheet,
     },
     grpc::pb::{self, person_service_client::PersonServiceClient, unit_service_client::UnitServiceClient},
+    people::rules::{identity::PersonalId, person::Gender},
     startup::Application,
 };
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};

@@ -125,8 +125,11 @@ impl From<DbErr> for Error {
                     | sea_orm::sqlx::Error::PoolClosed
                     | sea_orm::sqlx::Error::WorkerCrashed => Self::Unavailable(err),
                     sea_orm::sqlx::Error::Database(db) => match db.code().as_deref() {
-                        // PostgreSQL: serialization failure, deadlock.
-                        Some("40001") | Some("40P01") => {
+                        // PostgreSQL: serialization failure, deadlock; an exclusion
+                        // constraint checked at commit (`placements_no_overlap`), which
+                        // only a concurrent writer can break past the in-transaction
+                        // checks: run again, when the checks see the other write.
+                        Some("40001") | Some("40P01") | Some("23P01") => {
                             Self::Conflict("a concurrent change conflicted with this one; retry".to_owned())
                         }
                         // SQLite: SQLITE_BUSY, SQLITE_LOCKED and their extended codes

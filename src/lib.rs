@@ -18,6 +18,7 @@ pub mod exchange;
 pub mod facts;
 pub mod grpc;
 pub mod movements;
+pub mod people;
 pub mod policy;
 pub mod reports;
 pub mod sql;

@@ -16,6 +16,7 @@ mod m20261122_000006_create_person_facts;
 mod m20261130_100000_add_person_identifiers;
 mod m20261130_210000_add_unit_code;
 mod m20261201_000001_create_idempotency_keys;
+mod m20261201_100000_add_placements_no_overlap;
 mod m20261201_200000_add_open_enrollment_index;
 mod m20261201_300000_add_open_movement_index;
 mod m20261201_300001_add_candidate_constraints;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_100000_add_person_identifiers::Migration),
             Box::new(m20261130_210000_add_unit_code::Migration),
             Box::new(m20261201_000001_create_idempotency_keys::Migration),
+            Box::new(m20261201_100000_add_placements_no_overlap::Migration),
             Box::new(m20261201_200000_add_open_enrollment_index::Migration),
             Box::new(m20261201_300000_add_open_movement_index::Migration),
             Box::new(m20261201_300001_add_candidate_constraints::Migration),

@@ -25,10 +25,8 @@ use crate::{
         people_sheet::{self, Options, Problem, Reference},
         sheet,
     },
-    grpc::{
-        pb::{self, person_service_client::PersonServiceClient},
-        person::MAX_IMPORT_RECORDS,
-    },
+    grpc::pb::{self, person_service_client::PersonServiceClient},
+    people::wire::import::MAX_IMPORT_RECORDS,
 };
 
 /// What `hrplan import` imports.

@@ -15,11 +15,9 @@ use super::{
 };
 use crate::{
     auth::RequestContext,
-    domain::{
-        locality::{Code, Tier},
-        person::Category,
-    },
+    domain::locality::{Code, Tier},
     grpc::pb::{self, rotation_service_server::RotationService as _},
+    people::rules::person::Category,
 };
 
 const MOVEMENTS: &str = include_str!("../../data/demo-movements.json");

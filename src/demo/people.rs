@@ -13,15 +13,15 @@ use serde::Deserialize;
 use super::rng::{Rng, Weighted};
 use crate::{
     auth::RequestContext,
-    domain::{
-        locality::{Code, Tier},
-        person::{Category, EmploymentEnd, Gender, PersonFields, PlacementFields, QualificationFields, Rating},
-    },
+    domain::locality::{Code, Tier},
     edge::enums::Table as _,
+    people::{
+        queries::{self as people, NewRecord},
+        rules::person::{Category, EmploymentEnd, Gender, PersonFields, PlacementFields, QualificationFields, Rating},
+    },
     store::{
         self,
         locality::{self as localities, LocalityRecord},
-        person::{self as people, NewRecord},
     },
     units::{self, Sector, UnitFields, UnitKind, wire::CreateUnit},
 };

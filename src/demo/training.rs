@@ -18,12 +18,12 @@ use crate::{
     auth::RequestContext,
     domain::{
         locality::{Code, Tier},
-        person::Category,
         standard::LevelRef,
     },
     grpc::pb::{
         self, enrollment_service_server::EnrollmentService as _, training_plan_service_server::TrainingPlanService as _,
     },
+    people::rules::person::Category,
 };
 
 const TRAINING: &str = include_str!("../../data/demo-training.json");

@@ -12,8 +12,8 @@ use crate::{
     domain::{
         date::period_contains,
         locality::{Code, Tier},
-        person::Category,
     },
+    people::rules::person::Category,
     store::stmt,
 };
 

@@ -1,20 +1,6 @@
 //! The gRPC surface: generated types, and one module per service whose handlers
 //! validate, convert, call the store and convert back.
 
-/// Runs a small write in a transaction: `body` does the work, then the audit entry is
-/// recorded and the transaction committed while the caller still waits. Used by the
-/// handlers of records whose writes are one statement or two.
-macro_rules! write_txn {
-    ($db:expr, $ctx:expr, $method:expr, $resource:expr, |$txn:ident| $body:block) => {{
-        let $txn = $crate::store::begin_write($db).await?;
-        let result = $body;
-        $crate::store::audit::record(&$txn, &$ctx.principal.subject, $method, &$resource, None, serde_json::json!({}))
-            .await?;
-        $crate::store::commit($txn, &$ctx).await?;
-        result
-    }};
-}
-
 pub mod convert;
 pub mod locality;
 pub mod person;

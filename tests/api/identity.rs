@@ -5,8 +5,9 @@
 use chrono::{Datelike, NaiveDate};
 use hrplan::{
     auth::Role,
-    domain::{date::today, identity::PersonalId, person::Gender},
+    domain::date::today,
     grpc::pb::{self},
+    people::rules::{identity::PersonalId, person::Gender},
     store::stmt,
 };
 use prost_types::FieldMask;

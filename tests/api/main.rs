@@ -16,6 +16,7 @@ mod localities;
 mod movement_races;
 mod official_tree;
 mod people;
+mod people_races;
 mod platform;
 mod read_only;
 mod reorganize;

@@ -17,9 +17,9 @@ use hrplan::{
         progress::Progress,
         template::{LevelSource, TemplatePeopleArgs, seeded_scales, write_people_template},
     },
-    domain::{identity::PersonalId, person::Gender},
     exchange::{error_book::ERROR_HEADER, people_sheet::FULL_NAME_NOTE},
     grpc::pb::{self, person_service_client::PersonServiceClient},
+    people::rules::{identity::PersonalId, person::Gender},
     store::stmt,
 };
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};

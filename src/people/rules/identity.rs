@@ -67,7 +67,7 @@ impl PersonalId {
     ///
     /// ```
     /// use chrono::NaiveDate;
-    /// use hrplan::domain::{identity::PersonalId, person::Gender};
+    /// use hrplan::people::rules::{identity::PersonalId, person::Gender};
     ///
     /// let born = NaiveDate::from_ymd_opt(1989, 4, 12).unwrap_or_default();
     /// let id = PersonalId::synthetic(1, born, Gender::Male, 12345).unwrap_or_else(|e| panic!("{e}"));

@@ -1,68 +1,45 @@
-//! ImportPeople: a client stream of records written all or nothing, each creating a
-//! person or, in `IMPORT_MODE_UPSERT`, updating the person who already carries its
-//! personal identification number (see `domain::upsert` for what an update changes).
+//! ImportPeople: a client stream of records written all or nothing, in one unit of
+//! work, each creating a person or, in `IMPORT_MODE_UPSERT`, updating the person who
+//! already carries its personal identification number (see `rules::upsert` for what
+//! an update changes).
 //!
-//! Every record is checked first without the database, then against what the
-//! database holds (units, levels, scope), then, inside the write transaction, against
+//! Every record is checked first without the database (as it arrives), then, inside
+//! the write transaction, against what the database holds (units, levels, scope) and
 //! the people already recorded: the lookups of their identifiers, one query per chunk
-//! of numbers, run in the same transaction as the writes, so two imports cannot both
-//! create the person one number names (and the unique indexes back that). On
-//! PostgreSQL the transaction reads one snapshot (REPEATABLE READ), so its lookups
-//! agree with each other; an import that loses a race with a concurrent writer (a
-//! number created, a row changed since the snapshot) is planned again from the start.
+//! of numbers, run in the transaction that writes, so two imports cannot both create
+//! the person one number names (and the unique indexes back that). On PostgreSQL the
+//! transaction reads one snapshot (REPEATABLE READ), so its lookups agree with each
+//! other; an import that loses a race with a concurrent writer (a number created, a
+//! row changed since the snapshot) is planned again from the start by the unit of work.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::NaiveDate;
-use sea_orm::{DatabaseConnection, DatabaseTransaction};
-use tokio_stream::StreamExt as _;
-use tonic::{Status, Streaming};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use serde_json::json;
+use tokio_stream::{Stream, StreamExt as _};
+use tonic::Status;
 
-use super::{IdentifiedRecord, MAX_IMPORT_RECORDS, Reference, Violations, person_name, record};
+use super::Reference;
 use crate::{
-    auth::{Access, RequestContext, Role, require_access},
-    domain::{
-        date::{period_contains, today},
-        identity::PersonalId,
-        locality::Code,
-        upsert::{Changes, Incoming, Stored, StoredPerson, merge},
-    },
+    context::{Access, RequestContext, Role},
+    domain::date::{period_contains, today},
     error::{Error, Result, Violation},
-    grpc::pb,
-    store::{
-        self, audit,
-        person::{self as people, PersonChanges, PlacementRow},
+    people::{
+        queries::{self, PersonChanges, PersonRow, PlacementRow},
+        rules::{
+            identity::{Identity, PersonalId},
+            upsert::{Changes, Incoming, Stored, StoredPerson, merge},
+        },
+        wire::{
+            IdentifiedRecord,
+            import::{ImportAnswer, ImportMessage, MAX_IMPORT_RECORDS, Mode},
+        },
     },
+    policy::require_access,
+    units::queries::{self as units, Lock},
+    uow::{self, Done, Write},
 };
-
-/// Attempts at planning and writing an import that lost a race with a concurrent
-/// write (a number created meanwhile, a row changed meanwhile).
-const ATTEMPTS: usize = 3;
-
-/// How records of people already recorded are treated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    /// Every record creates a person.
-    Create,
-    /// A record whose personal_id is recorded updates that person.
-    Upsert,
-}
-
-impl Mode {
-    fn parse(value: i32) -> Result<Self, String> {
-        match pb::ImportMode::try_from(value).map_err(|_| format!("{value} is not an ImportMode"))? {
-            pb::ImportMode::Unspecified | pb::ImportMode::Create => Ok(Self::Create),
-            pb::ImportMode::Upsert => Ok(Self::Upsert),
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Self::Create => "IMPORT_MODE_CREATE",
-            Self::Upsert => "IMPORT_MODE_UPSERT",
-        }
-    }
-}
 
 /// The stream, received and checked without the database.
 struct Received {
@@ -85,128 +62,112 @@ enum Plan {
 }
 
 /// Imports the people of a stream (ImportPeople).
-pub(super) async fn import_people(
+pub async fn import(
     db: &DatabaseConnection,
     ctx: &RequestContext,
-    stream: Streaming<pb::ImportPeopleRequest>,
-) -> Result<pb::ImportPeopleResponse, Status> {
+    stream: impl Stream<Item = Result<ImportMessage, Status>> + Unpin,
+) -> Result<ImportAnswer, Status> {
     require_access(&ctx.principal, Access::Write)?;
     let Received { mode, validate_only, records, mut rejected } = receive(ctx, stream).await?;
-    let received_count = count(records.len());
+    let received = records.len();
     if records.is_empty() {
-        return Ok(rejection(received_count, rejected));
+        return Ok(ImportAnswer { received, rejected, ..ImportAnswer::default() });
     }
     reject_duplicates(&records, &mut rejected);
-    let unit_ids = records.iter().flatten().flat_map(|(r, _)| r.placements.iter().map(|p| p.unit_id)).collect();
-    let reference = Reference::load(db, &ctx.principal, unit_ids).await?;
-    for (index, (record, _)) in records.iter().enumerate().filter_map(|(i, r)| r.as_ref().map(|r| (i, r))) {
-        let violations = reference.check_record(record, "record");
-        if !violations.is_empty() {
-            rejected.entry(index).or_default().extend(violations);
-        }
-    }
-    // The records to plan against the people recorded: those that passed every check.
-    let valid: Vec<(usize, &IdentifiedRecord)> = records
-        .iter()
-        .enumerate()
-        .filter_map(|(i, r)| r.as_ref().filter(|_| !rejected.contains_key(&i)).map(|r| (i, r)))
-        .collect();
+    let unit_ids: BTreeSet<i64> =
+        records.iter().flatten().flat_map(|(r, _)| r.placements.iter().map(|p| p.unit_id)).collect();
     let day = today();
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let txn = store::begin_write_snapshot(db).await?;
-        let (plans, found) = plan(&txn, mode, &valid, &reference, day).await?;
-        if !found.is_empty() || !rejected.is_empty() {
-            let mut all = rejected;
-            for (index, violations) in found {
-                all.entry(index).or_default().extend(violations);
+    let write = Write::new("ImportPeople").snapshot().validate_only(validate_only);
+    let answer = uow::retrying(|| async {
+        let tx = write.begin(db, ctx).await?.fresh()?;
+        // The units placed in keep their periods until the commit.
+        for unit in &unit_ids {
+            units::lock(tx.conn(), *unit, Lock::Share).await?;
+        }
+        let reference = Reference::load(tx.conn(), tx.principal(), unit_ids.clone()).await?;
+        let mut rejected = rejected.clone();
+        for (index, (record, _)) in records.iter().enumerate().filter_map(|(i, r)| r.as_ref().map(|r| (i, r))) {
+            let violations = reference.check_record(record, "record");
+            if !violations.is_empty() {
+                rejected.entry(index).or_default().extend(violations);
             }
-            return Ok(rejection(received_count, all));
+        }
+        // The records to plan against the people recorded: those that passed every check.
+        let valid: Vec<(usize, &IdentifiedRecord)> = records
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.as_ref().filter(|_| !rejected.contains_key(&i)).map(|r| (i, r)))
+            .collect();
+        let (plans, found) = plan(tx.conn(), mode, &valid, &reference, day).await?;
+        if !found.is_empty() || !rejected.is_empty() {
+            for (index, violations) in found {
+                rejected.entry(index).or_default().extend(violations);
+            }
+            // Nothing is written: the transaction rolls back as it is dropped.
+            return Ok(ImportAnswer { received, rejected, ..ImportAnswer::default() });
         }
         let created = plans.iter().filter(|p| matches!(p, Plan::Create)).count();
         let updated = plans.iter().filter(|p| matches!(p, Plan::Update { .. })).count();
         let unchanged = plans.len() - created - updated;
-        if validate_only {
-            return Ok(pb::ImportPeopleResponse {
-                received_count,
-                imported_count: 0,
-                rejected: Vec::new(),
-                people: Vec::new(),
-                created_count: count(created),
-                updated_count: count(updated),
-                unchanged_count: count(unchanged),
-            });
-        }
-        match write(txn, ctx, mode, &valid, &plans).await {
-            Ok(ids) => {
-                tracing::info!(people = ids.len(), created, updated, unchanged, mode = mode.name(), "imported people");
-                return Ok(pb::ImportPeopleResponse {
-                    received_count,
-                    imported_count: count(ids.len()),
-                    rejected: Vec::new(),
-                    people: ids.into_iter().map(person_name).collect(),
-                    created_count: count(created),
-                    updated_count: count(updated),
-                    unchanged_count: count(unchanged),
-                });
-            }
-            Err(Error::AlreadyExists(what) | Error::Aborted(what) | Error::Conflict(what)) if attempt < ATTEMPTS => {
-                tracing::info!(attempt, conflict = %what, "an import met a concurrent write; planning it again");
-            }
-            Err(e) => return Err(e.into()),
-        }
+        // A number created or a row changed by a concurrent writer since the plan was
+        // made: plan again.
+        let people = write_plans(tx.conn(), &valid, &plans).await.map_err(|e| match e {
+            Error::AlreadyExists(what) | Error::Aborted(what) => Error::Conflict(what),
+            other => other,
+        })?;
+        let resource = format!("people ({} imported)", people.len());
+        let detail = json!({
+            "people": people.len(),
+            "mode": mode.name(),
+            "created": created,
+            "updated": updated,
+            "unchanged": unchanged,
+        });
+        let answer = ImportAnswer {
+            received,
+            people: if validate_only { Vec::new() } else { people },
+            rejected: BTreeMap::new(),
+            created,
+            updated,
+            unchanged,
+        };
+        tx.commit(Done::new(answer, resource).detail(detail)).await
+    })
+    .await?;
+    if !validate_only && answer.rejected.is_empty() {
+        let (created, updated, unchanged) = (answer.created, answer.updated, answer.unchanged);
+        tracing::info!(
+            people = answer.people.len(),
+            created,
+            updated,
+            unchanged,
+            mode = mode.name(),
+            "imported people"
+        );
     }
-}
-
-fn count(n: usize) -> i32 {
-    i32::try_from(n).unwrap_or(i32::MAX)
-}
-
-/// The answer of an import that wrote nothing because of `rejected`.
-fn rejection(received_count: i32, rejected: BTreeMap<usize, Vec<Violation>>) -> pb::ImportPeopleResponse {
-    pb::ImportPeopleResponse {
-        received_count,
-        imported_count: 0,
-        rejected: rejected
-            .into_iter()
-            .map(|(index, violations)| pb::RejectedRecord {
-                index: count(index),
-                violations: violations
-                    .into_iter()
-                    .map(|v| pb::RecordViolation {
-                        field: v.field.strip_prefix("record.").unwrap_or(&v.field).to_owned(),
-                        description: v.description,
-                    })
-                    .collect(),
-            })
-            .collect(),
-        people: Vec::new(),
-        created_count: 0,
-        updated_count: 0,
-        unchanged_count: 0,
-    }
+    Ok(answer)
 }
 
 /// Reads the stream: the mode and `validate_only` from its first message, every
 /// record checked without the database.
-async fn receive(ctx: &RequestContext, mut stream: Streaming<pb::ImportPeopleRequest>) -> Result<Received, Status> {
-    let day = today();
+async fn receive(
+    ctx: &RequestContext,
+    mut stream: impl Stream<Item = Result<ImportMessage, Status>> + Unpin,
+) -> Result<Received, Status> {
     let mut received =
         Received { mode: Mode::Create, validate_only: false, records: Vec::new(), rejected: BTreeMap::new() };
     while let Some(message) = stream.next().await {
-        let message = message?;
+        let ImportMessage { mode, validate_only, record, violations } = message?;
         let index = received.records.len();
         if index >= MAX_IMPORT_RECORDS {
             return Err(Status::resource_exhausted(format!(
                 "an import carries at most {MAX_IMPORT_RECORDS} records; split it"
             )));
         }
-        let mode = Mode::parse(message.mode).map_err(|e| Error::invalid("mode", e))?;
         if index == 0 {
-            received.mode = mode;
-            received.validate_only = message.validate_only;
-            if mode == Mode::Upsert && !ctx.principal.has_role(Role::PersonalDataReader) {
+            received.mode = mode.unwrap_or(Mode::Create);
+            received.validate_only = validate_only;
+            if received.mode == Mode::Upsert && !ctx.principal.has_role(Role::PersonalDataReader) {
                 return Err(Error::PermissionDenied(
                     "IMPORT_MODE_UPSERT looks people up by their personal_id: it needs the personal_data_reader \
                      role besides editor"
@@ -215,7 +176,9 @@ async fn receive(ctx: &RequestContext, mut stream: Streaming<pb::ImportPeopleReq
                 .into());
             }
         } else {
-            if message.mode != pb::ImportMode::Unspecified as i32 && mode != received.mode {
+            if let Some(mode) = mode
+                && mode != received.mode
+            {
                 return Err(Error::invalid(
                     "mode",
                     format!(
@@ -227,7 +190,7 @@ async fn receive(ctx: &RequestContext, mut stream: Streaming<pb::ImportPeopleReq
                 )
                 .into());
             }
-            if message.validate_only && !received.validate_only {
+            if validate_only && !received.validate_only {
                 return Err(Error::invalid(
                     "validate_only",
                     format!("message {index} sets it but the first message did not; it is read from the first"),
@@ -235,18 +198,10 @@ async fn receive(ctx: &RequestContext, mut stream: Streaming<pb::ImportPeopleReq
                 .into());
             }
         }
-        let mut v = Violations::new();
-        let new = match &message.record {
-            Some(r) => record(&mut v, r, "record", day),
-            None => {
-                v.add("record", "is required");
-                None
-            }
-        };
-        if let Err(Error::InvalidArgument(violations)) = v.finish() {
+        if !violations.is_empty() {
             received.rejected.insert(index, violations);
         }
-        received.records.push(new);
+        received.records.push(record);
     }
     Ok(received)
 }
@@ -286,8 +241,8 @@ fn reject_duplicates(records: &[Option<IdentifiedRecord>], rejected: &mut BTreeM
 }
 
 /// The locality that puts a person in a writer's scope: that of the placement in force
-/// on `day`, else of the latest (as `auth::authorize_person` judges writes).
-fn write_locality(placements: &[PlacementRow], day: NaiveDate) -> Option<&Code> {
+/// on `day`, else of the latest (as `policy::authorize_person` judges writes).
+fn write_locality(placements: &[PlacementRow], day: NaiveDate) -> Option<&crate::domain::locality::Code> {
     placements
         .iter()
         .find(|p| period_contains(p.fields.valid_from, p.fields.valid_until, day))
@@ -295,10 +250,10 @@ fn write_locality(placements: &[PlacementRow], day: NaiveDate) -> Option<&Code> 
         .map(|p| &p.locality)
 }
 
-/// Plans every valid record against the people recorded, in `txn`: what it creates or
-/// changes, or why it cannot be imported (by stream index).
+/// Plans every valid record against the people recorded: what it creates or changes,
+/// or why it cannot be imported (by stream index).
 async fn plan(
-    txn: &DatabaseTransaction,
+    conn: &impl ConnectionTrait,
     mode: Mode,
     valid: &[(usize, &IdentifiedRecord)],
     reference: &Reference,
@@ -307,18 +262,18 @@ async fn plan(
     let numbers: BTreeSet<PersonalId> = valid.iter().filter_map(|(_, (_, i))| i.personal_id.clone()).collect();
     let keys: BTreeSet<String> =
         valid.iter().filter_map(|(_, (_, i))| i.staff_code.as_ref().map(|c| c.key())).collect();
-    let by_number = people::ids_by_personal_id(txn, &numbers).await?;
-    let by_key = people::ids_by_staff_key(txn, &keys).await?;
-    let matched_of = |identity: &crate::domain::identity::Identity| match mode {
+    let by_number = queries::ids_by_personal_id(conn, &numbers).await?;
+    let by_key = queries::ids_by_staff_key(conn, &keys).await?;
+    let matched_of = |identity: &Identity| match mode {
         Mode::Upsert => identity.personal_id.as_ref().and_then(|n| by_number.get(n)).copied(),
         Mode::Create => None,
     };
     let matched: Vec<i64> = valid.iter().filter_map(|(_, (_, identity))| matched_of(identity)).collect();
-    let persons: HashMap<i64, people::PersonRow> =
-        people::load_people(txn, &matched).await?.into_iter().map(|p| (p.id, p)).collect();
-    let placements = people::by_person(&people::placements_of(txn, &matched).await?, |p| p.person_id);
-    let qualifications = people::by_person(&people::qualifications_of(txn, &matched).await?, |q| q.person_id);
-    let evaluations = people::by_person(&people::evaluations_of(txn, &matched).await?, |e| e.person_id);
+    let persons: HashMap<i64, PersonRow> =
+        queries::load_people(conn, &matched).await?.into_iter().map(|p| (p.id, p)).collect();
+    let placements = queries::by_person(&queries::placements_of(conn, &matched).await?, |p| p.person_id);
+    let qualifications = queries::by_person(&queries::qualifications_of(conn, &matched).await?, |q| q.person_id);
+    let evaluations = queries::by_person(&queries::evaluations_of(conn, &matched).await?, |e| e.person_id);
 
     let mut plans = Vec::with_capacity(valid.len());
     let mut rejected: BTreeMap<usize, Vec<Violation>> = BTreeMap::new();
@@ -344,9 +299,7 @@ async fn plan(
             None => Plan::Create,
             Some(person) => {
                 let ps = placements.get(&person.id).unwrap_or(&none);
-                let in_scope =
-                    reference.writable.as_ref().is_none_or(|w| write_locality(ps, day).is_some_and(|c| w.contains(c)));
-                if !in_scope {
+                if !reference.national() && !write_locality(ps, day).is_some_and(|c| reference.writable(c)) {
                     violations.push(Violation::new(
                         "record.person.personal_id",
                         "is recorded for a person outside the caller's locality scope, whom this import may not \
@@ -401,12 +354,10 @@ async fn plan(
     Ok((plans, rejected))
 }
 
-/// Writes the plans of every record in `txn`, audits and commits; returns the person
-/// of each record, in stream order.
-async fn write(
-    txn: DatabaseTransaction,
-    ctx: &RequestContext,
-    mode: Mode,
+/// Writes the plans of every record; returns the person of each record, in stream
+/// order.
+async fn write_plans(
+    conn: &impl ConnectionTrait,
     valid: &[(usize, &IdentifiedRecord)],
     plans: &[Plan],
 ) -> Result<Vec<i64>> {
@@ -416,7 +367,7 @@ async fn write(
         .filter(|(_, plan)| matches!(plan, Plan::Create))
         .map(|((_, (record, identity)), _)| (record, identity))
         .collect();
-    let created = people::insert_identified(&txn, &creates).await?;
+    let created = queries::insert_identified(conn, &creates).await?;
     let changes: Vec<PersonChanges<'_>> = plans
         .iter()
         .filter_map(|plan| match plan {
@@ -426,7 +377,7 @@ async fn write(
             Plan::Create | Plan::Unchanged { .. } => None,
         })
         .collect();
-    people::apply_changes(&txn, &changes).await?;
+    queries::apply_changes(conn, &changes).await?;
     let mut next_created = created.iter();
     let mut ids = Vec::with_capacity(plans.len());
     for plan in plans {
@@ -435,33 +386,19 @@ async fn write(
             Plan::Update { person_id, .. } | Plan::Unchanged { person_id } => *person_id,
         });
     }
-    audit::record(
-        &txn,
-        &ctx.principal.subject,
-        "ImportPeople",
-        &format!("people ({} imported)", ids.len()),
-        None,
-        serde_json::json!({
-            "people": ids.len(),
-            "mode": mode.name(),
-            "created": created.len(),
-            "updated": changes.len(),
-            "unchanged": ids.len() - created.len() - changes.len(),
-        }),
-    )
-    .await?;
-    store::commit(txn, ctx).await?;
     Ok(ids)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{
-        identity::{Identity, StaffCode},
-        person::{Category, Gender, PersonFields},
+    use crate::people::{
+        queries::NewRecord,
+        rules::{
+            identity::StaffCode,
+            person::{Category, Gender, PersonFields},
+        },
     };
-    use crate::store::person::NewRecord;
 
     fn record(number: Option<&str>, code: Option<&str>) -> Option<IdentifiedRecord> {
         let day = NaiveDate::from_ymd_opt(1989, 4, 12).unwrap_or_default();
@@ -505,13 +442,5 @@ mod tests {
         assert!(rejected[&0][0].description.contains("record 2 of this import"), "{:?}", rejected[&0]);
         assert_eq!(rejected[&4][0].field, "record.person.staff_code");
         assert!(rejected[&4][0].description.contains("record 1"));
-    }
-
-    #[test]
-    fn modes_parse_with_create_as_the_default() {
-        assert_eq!(Mode::parse(0), Ok(Mode::Create));
-        assert_eq!(Mode::parse(1), Ok(Mode::Create));
-        assert_eq!(Mode::parse(2), Ok(Mode::Upsert));
-        assert!(Mode::parse(9).is_err());
     }
 }

@@ -3,10 +3,13 @@
 
 use chrono::{Datelike, NaiveDate};
 
-use crate::error::Violation;
+use crate::{edge::enums::Table, enum_table, error::Violation, grpc::pb};
 
+/// Declares an enum whose values, wire forms and stored names are listed once, in its
+/// [`enum_table!`] below; `as_str`, `from_db` and `ALL` stay for the code that reads
+/// the stored names through them.
 macro_rules! stored_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $db:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum $name {
@@ -15,18 +18,16 @@ macro_rules! stored_enum {
 
         impl $name {
             /// Every value, in declaration order.
-            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+            pub const ALL: &'static [Self] = <Self as Table>::ALL;
 
             /// Stable name stored in the database.
             pub fn as_str(self) -> &'static str {
-                match self {
-                    $(Self::$variant => $db),+
-                }
+                Table::stored(self)
             }
 
             /// The value stored under `name`.
             pub fn from_db(name: &str) -> Option<Self> {
-                Self::ALL.iter().copied().find(|v| v.as_str() == name)
+                <Self as Table>::from_stored(name)
             }
         }
     };
@@ -36,15 +37,15 @@ stored_enum! {
     /// The category of a person's employment.
     Category {
         /// Cán bộ.
-        Cadre = "cadre",
+        Cadre,
         /// Công chức.
-        CivilServant = "civil_servant",
+        CivilServant,
         /// Viên chức.
-        PublicEmployee = "public_employee",
+        PublicEmployee,
         /// Người hoạt động không chuyên trách.
-        PartTimeWorker = "part_time_worker",
+        PartTimeWorker,
         /// Người lao động.
-        ContractWorker = "contract_worker",
+        ContractWorker,
     }
 }
 
@@ -52,9 +53,9 @@ stored_enum! {
     /// Gender as recorded in personnel files.
     Gender {
         /// Male.
-        Male = "male",
+        Male,
         /// Female.
-        Female = "female",
+        Female,
     }
 }
 
@@ -62,11 +63,11 @@ stored_enum! {
     /// Why employment ended.
     EmploymentEnd {
         /// Retired.
-        Retired = "retired",
+        Retired,
         /// Left the public service.
-        Left = "left",
+        Left,
         /// Deceased.
-        Deceased = "deceased",
+        Deceased,
     }
 }
 
@@ -74,13 +75,13 @@ stored_enum! {
     /// An annual rating, best first.
     Rating {
         /// Hoàn thành xuất sắc nhiệm vụ.
-        Excellent = "excellent",
+        Excellent,
         /// Hoàn thành tốt nhiệm vụ.
-        Good = "good",
+        Good,
         /// Hoàn thành nhiệm vụ.
-        Completed = "completed",
+        Completed,
         /// Không hoàn thành nhiệm vụ.
-        NotCompleted = "not_completed",
+        NotCompleted,
     }
 }
 
@@ -88,15 +89,42 @@ stored_enum! {
     /// A disciplinary sanction.
     Sanction {
         /// Khiển trách.
-        Reprimand = "reprimand",
+        Reprimand,
         /// Cảnh cáo.
-        Warning = "warning",
+        Warning,
         /// Cách chức.
-        RemovalFromPost = "removal_from_post",
+        RemovalFromPost,
         /// Buộc thôi việc.
-        Dismissal = "dismissal",
+        Dismissal,
     }
 }
+
+// The wire and stored names of each enum, in one table each.
+enum_table!(Category, pb::PersonCategory, "PERSON_CATEGORY_", {
+    Cadre => Cadre = "cadre",
+    CivilServant => CivilServant = "civil_servant",
+    PublicEmployee => PublicEmployee = "public_employee",
+    PartTimeWorker => PartTimeWorker = "part_time_worker",
+    ContractWorker => ContractWorker = "contract_worker",
+});
+enum_table!(Gender, pb::Gender, "GENDER_", { Male => Male = "male", Female => Female = "female" });
+enum_table!(EmploymentEnd, pb::EmploymentEnd, "EMPLOYMENT_END_", {
+    Retired => Retired = "retired",
+    Left => Left = "left",
+    Deceased => Deceased = "deceased",
+});
+enum_table!(Rating, pb::Rating, "RATING_", {
+    Excellent => Excellent = "excellent",
+    Good => Good = "good",
+    Completed => Completed = "completed",
+    NotCompleted => NotCompleted = "not_completed",
+});
+enum_table!(Sanction, pb::Sanction, "SANCTION_", {
+    Reprimand => Reprimand = "reprimand",
+    Warning => Warning = "warning",
+    RemovalFromPost => RemovalFromPost = "removal_from_post",
+    Dismissal => Dismissal = "dismissal",
+});
 
 /// The ethnic group that is not a minority.
 pub const MAJORITY_ETHNICITY: &str = "Kinh";
@@ -287,6 +315,24 @@ pub fn check_qualification(
     }
     violations
 }
+
+/// A disciplinary decision's own fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisciplineFields {
+    /// Sanction.
+    pub sanction: Sanction,
+    /// Date decided.
+    pub decided_on: NaiveDate,
+    /// Decision number, in NFC.
+    pub decision_number: String,
+    /// Reason.
+    pub reason: String,
+}
+
+/// Longest decision number.
+pub const MAX_DECISION_NUMBER: usize = 100;
+/// Longest reason of a disciplinary decision.
+pub const MAX_REASON: usize = 2000;
 
 /// Checks an evaluation year: from 1950, at most next year, and not before the person
 /// was employable.

@@ -282,7 +282,7 @@ pub fn merge(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{
+    use crate::people::rules::{
         identity::{PersonalId, StaffCode},
         person::{EmploymentEnd, Gender, tests::person},
     };
