@@ -16,6 +16,7 @@ pub mod edge;
 pub mod error;
 pub mod exchange;
 pub mod grpc;
+pub mod localities;
 pub mod policy;
 pub mod sql;
 pub mod startup;

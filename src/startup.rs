@@ -23,7 +23,6 @@ use crate::{
     grpc::{
         FILE_DESCRIPTOR_SET,
         enrollment::EnrollmentApi,
-        locality::LocalityApi,
         pb::enrollment_service_server::{EnrollmentServiceServer, SERVICE_NAME as ENROLLMENT_SERVICE},
         pb::locality_service_server::{LocalityServiceServer, SERVICE_NAME as LOCALITY_SERVICE},
         pb::person_service_server::{PersonServiceServer, SERVICE_NAME as PERSON_SERVICE},
@@ -44,6 +43,7 @@ use crate::{
         succession::SuccessionPoolApi,
         training_plan::TrainingPlanApi,
     },
+    localities::LocalityApi,
     store,
     units::UnitApi,
 };

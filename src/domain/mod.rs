@@ -5,7 +5,6 @@ pub mod facts;
 pub mod filter;
 pub mod identity;
 pub mod locality;
-pub mod official_tree;
 pub mod page;
 pub mod person;
 pub mod report;

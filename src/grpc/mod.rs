@@ -17,7 +17,6 @@ macro_rules! write_txn {
 
 pub mod convert;
 pub mod enrollment;
-pub mod locality;
 pub mod person;
 pub mod report;
 mod report_activity;

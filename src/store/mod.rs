@@ -8,7 +8,6 @@ pub mod enrollment;
 pub mod facts;
 pub mod locality;
 pub mod locality_write;
-pub mod official_tree;
 pub mod person;
 pub mod report;
 pub mod report_activity;

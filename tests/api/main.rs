@@ -12,6 +12,7 @@ mod facts;
 mod helpers;
 mod identity;
 mod localities;
+mod locality_races;
 mod official_tree;
 mod people;
 mod platform;
