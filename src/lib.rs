@@ -18,6 +18,7 @@ pub mod exchange;
 pub mod grpc;
 pub mod localities;
 pub mod policy;
+pub mod scales;
 pub mod sql;
 pub mod startup;
 pub mod store;
