@@ -20,6 +20,7 @@ pub mod localities;
 pub mod policy;
 pub mod scales;
 pub mod sql;
+pub mod staffing;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

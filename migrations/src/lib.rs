@@ -16,6 +16,7 @@ mod m20261122_000006_create_person_facts;
 mod m20261130_100000_add_person_identifiers;
 mod m20261130_210000_add_unit_code;
 mod m20261201_000001_create_idempotency_keys;
+mod m20261201_400000_add_staffing_quota_keys;
 
 /// Runs every migration in order.
 #[derive(Debug)]
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_100000_add_person_identifiers::Migration),
             Box::new(m20261130_210000_add_unit_code::Migration),
             Box::new(m20261201_000001_create_idempotency_keys::Migration),
+            Box::new(m20261201_400000_add_staffing_quota_keys::Migration),
         ]
     }
 }

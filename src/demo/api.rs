@@ -14,9 +14,10 @@ use tonic::{Request, Response, Status};
 use crate::{
     auth::RequestContext,
     grpc::{
-        convert, enrollment::EnrollmentApi, pb, rotation::RotationApi, staffing::StaffingApi, standard::StandardApi,
+        convert, enrollment::EnrollmentApi, pb, rotation::RotationApi, standard::StandardApi,
         succession::SuccessionPoolApi, training_plan::TrainingPlanApi,
     },
+    staffing::StaffingApi,
 };
 
 /// The services the demo writes through.

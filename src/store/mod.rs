@@ -14,7 +14,6 @@ pub mod report_activity;
 pub mod rotation;
 pub mod scale;
 pub mod scope;
-pub mod staffing;
 pub mod standard;
 pub mod succession;
 pub mod training;

@@ -1,11 +1,16 @@
-//! The locality tree under concurrency, on SQLite and PostgreSQL: each race is run
-//! many times, so that an ordering that lets two writes through would show.
+//! The locality tree and the records keyed on it under concurrency (localities,
+//! staffing quotas), on SQLite and PostgreSQL: each race is run many times, so that an
+//! ordering that lets two writes through would show.
 
-use hrplan::{grpc::pb, store::stmt};
+use hrplan::{
+    auth::Role,
+    grpc::pb::{self, staffing_service_client::StaffingServiceClient},
+    store::stmt,
+};
 use sea_orm::ConnectionTrait;
 use tonic::Code;
 
-use crate::helpers::{TestApp, create_request, date, seed_dien_bien, spawn_app, version};
+use crate::helpers::{TestApp, bearer, create_request, date, seed_dien_bien, spawn_app, token, version};
 
 async fn count(app: &TestApp, sql: &str, code: &str) -> i64 {
     let row = app
@@ -112,5 +117,53 @@ async fn a_parent_shortened_while_a_child_is_created_in_the_part_cut_off_never_l
         )
         .await;
         assert_eq!((children, open), if create.is_ok() { (1, 1) } else { (0, 0) }, "round {round}");
+    }
+}
+
+#[tokio::test]
+async fn concurrent_quotas_for_one_locality_year_and_category_make_one_quota() {
+    let app = spawn_app().await;
+    let mut admin = app.admin();
+    seed_dien_bien(&mut admin).await;
+    for round in 0..20 {
+        let year = 2000 + round;
+        let mut calls = Vec::new();
+        for caller in 0..10 {
+            let mut client = StaffingServiceClient::with_interceptor(
+                app.channel.clone(),
+                bearer(Some(token(&["*"], &[Role::Admin]))),
+            );
+            let request = pb::CreateStaffingQuotaRequest {
+                staffing_quota: Some(pb::StaffingQuota {
+                    locality: "localities/11".into(),
+                    year,
+                    category: pb::PersonCategory::CivilServant.into(),
+                    quota: 100 + caller,
+                    ..Default::default()
+                }),
+                request_id: format!("quota-{round}-{caller}"),
+            };
+            calls.push(tokio::spawn(async move { client.create_staffing_quota(request).await }));
+        }
+        let mut created = 0;
+        for call in calls {
+            match call.await.expect("the call ran") {
+                Ok(_) => created += 1,
+                Err(status) => assert_eq!(status.code(), Code::AlreadyExists, "round {round}: {status:?}"),
+            }
+        }
+        assert_eq!(created, 1, "round {round}: exactly one create succeeds");
+        let stored = app
+            .db
+            .query_one_raw(stmt(
+                app.db.get_database_backend(),
+                "SELECT COUNT(*) AS n FROM staffing_quotas WHERE locality_code = '11' AND year = ? \
+                 AND category = 'civil_servant'",
+                vec![year.into()],
+            ))
+            .await
+            .expect("counting")
+            .expect("a row");
+        assert_eq!(stored.try_get::<i64>("", "n").expect("n"), 1, "round {round}: one quota stored");
     }
 }
