@@ -21,6 +21,7 @@ pub mod policy;
 pub mod scales;
 pub mod sql;
 pub mod staffing;
+pub mod standards;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -14,10 +14,11 @@ use tonic::{Request, Response, Status};
 use crate::{
     auth::RequestContext,
     grpc::{
-        convert, enrollment::EnrollmentApi, pb, rotation::RotationApi, standard::StandardApi,
-        succession::SuccessionPoolApi, training_plan::TrainingPlanApi,
+        convert, enrollment::EnrollmentApi, pb, rotation::RotationApi, succession::SuccessionPoolApi,
+        training_plan::TrainingPlanApi,
     },
     staffing::StaffingApi,
+    standards::StandardApi,
 };
 
 /// The services the demo writes through.

@@ -22,7 +22,6 @@ pub mod report;
 mod report_activity;
 pub mod report_export;
 pub mod rotation;
-pub mod standard;
 pub mod succession;
 pub mod training_plan;
 
