@@ -13,7 +13,6 @@ use super::rules::Code;
 use crate::{
     error::Result,
     sql::{self, FromQueryResult, Query, raw_sql},
-    store::placeholders,
 };
 
 #[derive(FromQueryResult)]
@@ -55,7 +54,7 @@ pub fn scope_codes_cte(roots: &BTreeSet<Code>) -> (String, Vec<Value>) {
         "{EDGES}, scope_codes(code) AS (\
          SELECT code FROM localities WHERE code IN ({}) \
          UNION SELECT e.down FROM edges e JOIN scope_codes s ON e.up = s.code)",
-        placeholders(roots.len().max(1))
+        vec!["?"; roots.len().max(1)].join(", ")
     );
     let mut values: Vec<Value> = roots.iter().map(|r| Value::from(r.as_str())).collect();
     if values.is_empty() {
