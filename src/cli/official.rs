@@ -3,7 +3,7 @@
 //! configured database (migrating it first, as `serve` would).
 //!
 //! Reading the files and printing are here; the tree and the plan are
-//! `domain::official_tree`, the write is `store::official_tree`.
+//! `localities::official_tree`, the write its `import`.
 
 use std::{
     io::Read as _,
@@ -20,13 +20,14 @@ use sha2::{Digest as _, Sha256};
 
 use crate::{
     config::DatabaseArgs,
-    domain::official_tree::{
+    error::Error,
+    localities::official_tree::{
         DEFAULT_OLD_TREE_FROM, EFFECTIVE_DATE, Summary,
+        import::{self, ImportSettings},
         input::{self, Inputs},
         tree::{self, InputFile, OfficialTree},
     },
-    error::Error,
-    store::{self, official_tree::ImportSettings},
+    store,
 };
 
 /// The version of the `vietnam-provinces` package whose code list the import reads.
@@ -148,7 +149,7 @@ async fn import_tree(
         dry_run: options.dry_run,
         inputs,
     };
-    store::official_tree::import(db, tree, &settings).await.map_err(|error| match error {
+    import::import(db, tree, &settings).await.map_err(|error| match error {
         Error::FailedPrecondition(_) => anyhow::Error::new(error),
         other => anyhow::Error::new(other).context("importing the official tree (nothing was written)"),
     })

@@ -17,7 +17,8 @@ use super::{client::ClientArgs, reference};
 use crate::{
     domain::date::today,
     exchange::template::{self, TemplateSpec},
-    grpc::{pb, scale::scale_to_pb},
+    grpc::pb,
+    scales::wire::scale_to_pb,
     store,
 };
 

@@ -13,8 +13,10 @@ use tonic::{Request, Response, Status};
 
 use crate::{
     auth::RequestContext,
-    grpc::{convert, pb, staffing::StaffingApi, standard::StandardApi},
+    grpc::{convert, pb},
     movements::RotationApi,
+    staffing::StaffingApi,
+    standards::StandardApi,
     succession::SuccessionPoolApi,
     training::{EnrollmentApi, TrainingPlanApi},
 };

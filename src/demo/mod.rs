@@ -27,14 +27,14 @@ use serde::Deserialize;
 
 use crate::{
     auth::{Principal, RequestContext},
-    domain::{
-        locality::{Code, Kind, SuccessionKind, Version},
-        text::normalize_name,
+    domain::text::normalize_name,
+    localities::{
+        reorganize::reorganize,
+        rules::{Code, Kind, SuccessionKind, Version},
+        usecases::create,
+        wire::{Amendment, CreateLocality, Creation, NewLocality, Reorganization, Reorganize},
     },
-    store::{
-        self,
-        locality_write::{self as writes, Amendment, Creation, Idempotency, NewLocality, Reorganization},
-    },
+    store,
 };
 
 const DEMO: &str = include_str!("../../data/demo-localities.json");
@@ -196,7 +196,6 @@ pub async fn load_tree(db: &DatabaseConnection) -> anyhow::Result<bool> {
     }
     let demo: Demo = serde_json::from_str(DEMO)?;
     let ctx = demo_context();
-    let no_retry = Idempotency { request_id: None, fingerprint: String::new() };
     // Parents come before children in the file.
     for unit in &demo.localities {
         let code = code(&unit.code)?;
@@ -212,7 +211,7 @@ pub async fn load_tree(db: &DatabaseConnection) -> anyhow::Result<bool> {
             }],
             code,
         };
-        writes::create(db, &ctx, &new, &no_retry, false)
+        create(db, &ctx, CreateLocality { new, key: None, validate_only: false })
             .await
             .map_err(|e| anyhow::anyhow!("demo {}: {e}", unit.code))?;
     }
@@ -259,7 +258,7 @@ pub async fn load_tree(db: &DatabaseConnection) -> anyhow::Result<bool> {
                 .collect::<anyhow::Result<_>>()?,
         };
         let touched: BTreeSet<Code> = reorganization.touched();
-        writes::reorganize(db, &ctx, &reorganization, &no_retry, false)
+        reorganize(db, &ctx, Reorganize { reorg: reorganization, key: None, validate_only: false })
             .await
             .map_err(|e| anyhow::anyhow!("demo reorganisation of {} localities: {e}", touched.len()))?;
     }

@@ -3,7 +3,6 @@
 pub mod date;
 pub mod filter;
 pub mod locality;
-pub mod official_tree;
 pub mod page;
 /// Moved to [`crate::movements::rules`]; kept for the reports until the shims go.
 pub use crate::movements::rules as rotation;

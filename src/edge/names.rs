@@ -160,6 +160,76 @@ child_name!(
     "courses"
 );
 
+/// A code that names a shared vocabulary entry (a scale, a level): lower snake case
+/// (a-z, 0-9, _, starting with a letter), 1 to 64 characters.
+pub fn snake_code(value: &str) -> Result<String, String> {
+    let valid = (1..=64).contains(&value.len())
+        && value.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
+        && value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if value.is_empty() {
+        Err("is required".to_owned())
+    } else if valid {
+        Ok(value.to_owned())
+    } else {
+        Err(format!("`{value}` must be lower snake case (a-z, 0-9, _, starting with a letter), 1 to 64 characters"))
+    }
+}
+
+/// `scales/{scale}`: a qualification scale, named by its code.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ScaleName(pub String);
+
+impl ScaleName {
+    /// Parses `scales/{scale}`.
+    pub fn parse(name: &str) -> Result<Self, String> {
+        if name.is_empty() {
+            return Err("is required".to_owned());
+        }
+        name.strip_prefix("scales/")
+            .filter(|rest| !rest.contains('/'))
+            .ok_or_else(|| format!("`{name}` is not a scale name; expected `scales/{{scale}}`"))
+            .and_then(snake_code)
+            .map(Self)
+    }
+}
+
+impl fmt::Display for ScaleName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "scales/{}", self.0)
+    }
+}
+
+/// `scales/{scale}/levels/{level}`: a level of a scale.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LevelName {
+    /// The scale's code.
+    pub scale: String,
+    /// The level's code.
+    pub level: String,
+}
+
+impl LevelName {
+    /// Parses `scales/{scale}/levels/{level}`.
+    pub fn parse(name: &str) -> Result<Self, String> {
+        if name.is_empty() {
+            return Err("is required".to_owned());
+        }
+        let expected = || format!("`{name}` is not a level name; expected `scales/{{scale}}/levels/{{level}}`");
+        let rest = name.strip_prefix("scales/").ok_or_else(expected)?;
+        let (scale, level) = rest.split_once("/levels/").ok_or_else(expected)?;
+        if scale.contains('/') || level.contains('/') {
+            return Err(expected());
+        }
+        Ok(Self { scale: snake_code(scale)?, level: snake_code(level)? })
+    }
+}
+
+impl fmt::Display for LevelName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "scales/{}/levels/{}", self.scale, self.level)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,5 +252,33 @@ mod tests {
         for bad in ["people/7/placements/0", "people/0/placements/3", "people/7/qualifications/3", "people/7", ""] {
             assert!(PlacementName::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn codes_are_lower_snake_case_of_at_most_64_characters() {
+        assert_eq!(snake_code("medical_specialist_1"), Ok("medical_specialist_1".to_owned()));
+        assert!(snake_code(&"a".repeat(64)).is_ok());
+        assert!(snake_code(&"a".repeat(65)).is_err());
+        assert!(snake_code("Master").is_err());
+        assert!(snake_code("1st").is_err());
+        assert!(snake_code("có_dấu").is_err());
+        assert!(snake_code("").is_err());
+    }
+
+    #[test]
+    fn scale_and_level_names_have_their_collections() {
+        assert_eq!(ScaleName::parse("scales/professional"), Ok(ScaleName("professional".to_owned())));
+        assert!(ScaleName::parse("scales/professional/levels/master").is_err());
+        assert!(ScaleName::parse("levels/professional").is_err());
+        assert!(ScaleName::parse("scales/").is_err());
+        assert_eq!(
+            LevelName::parse("scales/professional/levels/master"),
+            Ok(LevelName { scale: "professional".to_owned(), level: "master".to_owned() })
+        );
+        assert_eq!(LevelName { scale: "a".into(), level: "b".into() }.to_string(), "scales/a/levels/b");
+        assert!(LevelName::parse("scales/professional/master").is_err());
+        assert!(LevelName::parse("scales/professional/levels/master/x").is_err());
+        assert!(LevelName::parse("scales/a/b/levels/c").is_err());
+        assert!(LevelName::parse("").is_err());
     }
 }

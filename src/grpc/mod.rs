@@ -2,11 +2,7 @@
 //! validate, convert, call the store and convert back.
 
 pub mod convert;
-pub mod locality;
 pub mod person;
-pub mod scale;
-pub mod staffing;
-pub mod standard;
 pub mod training_plan;
 
 use sha2::{Digest, Sha256};

@@ -6,11 +6,9 @@
 pub mod audit;
 pub mod locality;
 pub mod locality_write;
-pub mod official_tree;
 pub mod person;
 pub mod scale;
 pub mod scope;
-pub mod staffing;
 pub mod standard;
 
 use std::time::Duration;

@@ -13,6 +13,7 @@ mod facts;
 mod helpers;
 mod identity;
 mod localities;
+mod locality_races;
 mod movement_races;
 mod official_tree;
 mod people;

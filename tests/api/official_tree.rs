@@ -12,9 +12,9 @@ use chrono::NaiveDate;
 use hrplan::{
     auth::Role,
     cli::official::{ImportOptions, import},
-    domain::official_tree::{DEFAULT_OLD_TREE_FROM, TierCounts},
     error::Error,
     grpc::pb::{self, LocalityKind as K, LocalityState, SuccessionKind},
+    localities::official_tree::{DEFAULT_OLD_TREE_FROM, TierCounts},
     store::stmt,
 };
 use sea_orm::ConnectionTrait;
@@ -454,16 +454,17 @@ async fn into_the_demo_tree_the_import_adds_the_rest_of_the_country_without_dupl
     assert_eq!(list_all(&mut client, after(), "tier = COMMUNE").await.len(), 3_321);
 
     // Units and people stay valid, and the reports count the same people.
-    let unit_localities: BTreeSet<hrplan::domain::locality::Code> = app
+    let unit_localities: BTreeSet<hrplan::localities::Code> = app
         .db
         .query_all_raw(stmt(app.db.get_database_backend(), "SELECT DISTINCT locality_code FROM units", vec![]))
         .await
         .expect("unit localities")
         .iter()
-        .map(|r| hrplan::domain::locality::Code::from_db(r.try_get("", "locality_code").expect("code")))
+        .map(|r| hrplan::localities::Code::from_db(r.try_get("", "locality_code").expect("code")))
         .collect();
     assert!(!unit_localities.is_empty());
-    let stranded = hrplan::store::locality::unit_coverage_issues(&app.db, &unit_localities).await.expect("coverage");
+    let stranded =
+        hrplan::localities::queries::unit_coverage_issues(&app.db, &unit_localities).await.expect("coverage");
     assert!(stranded.is_empty(), "{stranded:?}");
     app.assert_facts_in_step().await;
     for ((locality, as_of), before) in

@@ -1,8 +1,10 @@
 //! The official administrative tree of the whole country, before and after the
 //! reorganisation of 2025-07-01: reading the published lists ([`input`]), building the
 //! tree and its succession links ([`tree`]), and planning what to write so that the
-//! stored tree holds it ([`reconcile`]). Pure: the store writes the plan.
+//! stored tree holds it ([`reconcile`]), all pure; and writing the plan in bulk, in one
+//! transaction ([`import`]).
 
+pub mod import;
 pub mod input;
 pub mod reconcile;
 pub mod tree;
@@ -12,7 +14,7 @@ use std::{fmt, time::Duration};
 use chrono::NaiveDate;
 use serde_json::json;
 
-use crate::domain::locality::{Code, Kind, SuccessionKind};
+use crate::localities::rules::{Code, Kind, SuccessionKind};
 use tree::{InferredPlacement, NameDifference, OfficialTree, SkippedCommune};
 
 /// The day the reorganisation took effect: districts abolished, provinces and

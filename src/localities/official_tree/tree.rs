@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::input::{Inputs, expected_prefixes, kind_and_name, padded_code, text_code};
-use crate::domain::locality::{Code, Kind, SuccessionKind, Tier};
+use crate::localities::rules::{Code, Kind, SuccessionKind, Tier};
 
 /// Which input a problem was found in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,9 +9,9 @@
 
 use serde::Deserialize;
 
-use crate::domain::{
-    locality::{Code, Kind, Tier},
-    text::normalize_name,
+use crate::{
+    domain::text::normalize_name,
+    localities::rules::{Code, Kind, Tier},
 };
 
 /// A province of the package's code list.

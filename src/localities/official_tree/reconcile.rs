@@ -24,8 +24,8 @@ use super::{
     tree::{OfficialTree, Unit},
 };
 use crate::{
-    domain::locality::{Code, Kind, SuccessionKind, Tier, Version, check_versions},
     error::RuleViolation,
+    localities::rules::{Code, Kind, SuccessionKind, Tier, Version, check_versions},
 };
 
 /// What a unit is on one day: name, kind and parent.
@@ -400,7 +400,7 @@ pub fn plan(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::official_tree::tree::OfficialTree;
+    use crate::localities::official_tree::tree::OfficialTree;
 
     fn day(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
