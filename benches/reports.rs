@@ -22,8 +22,9 @@ use std::time::{Duration, Instant};
 
 use chrono::{Datelike, NaiveDate};
 use hrplan::{
-    auth::{KeyConfig, Principal, RequestContext, Role, mint_hs256},
+    auth::{KeyConfig, Role, mint_hs256},
     config::ServerConfig,
+    context::{Principal, RequestContext},
     domain::locality::{Code, Tier},
     grpc::pb::{self, report_service_client::ReportServiceClient},
     people::{

@@ -11,10 +11,10 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 use tonic::{Status, metadata::MetadataMap};
 
-// Until every feature imports them from their own modules.
-pub use crate::context::{Access, PersonAccess, Principal, RequestContext, Role, Scope};
-pub use crate::policy::{authorize, authorize_national, authorize_person, require_access, require_national};
+/// The roles a token grants (the `roles` claim).
+pub use crate::context::Role;
 use crate::{
+    context::{Principal, RequestContext, Scope},
     domain::locality::Code,
     error::{Error, Result},
 };

@@ -23,6 +23,7 @@ pub mod people;
 pub mod policy;
 pub mod reports;
 pub mod scales;
+pub mod scope;
 pub mod sql;
 pub mod staffing;
 pub mod standards;

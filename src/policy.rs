@@ -11,7 +11,6 @@ use crate::{
     context::{Access, PersonAccess, Principal, Role, Scope},
     domain::locality::Code,
     error::{Error, Result},
-    store,
 };
 
 /// Checks that the caller may have `access` to `code`'s subtree: the role first, then
@@ -22,7 +21,7 @@ pub async fn authorize(conn: &impl ConnectionTrait, principal: &Principal, code:
     match &principal.scope {
         Scope::National => Ok(()),
         Scope::Localities(roots) => {
-            if store::scope::is_within(conn, code, roots).await? {
+            if crate::scope::is_within(conn, code, roots).await? {
                 Ok(())
             } else {
                 Err(Error::PermissionDenied(format!("{} is outside the caller's locality scope", code.name())))
@@ -66,9 +65,9 @@ pub async fn authorize_person(
     let Scope::Localities(roots) = &principal.scope else {
         return Ok(());
     };
-    let locality = store::scope::person_locality(conn, person_id, day, access == PersonAccess::Write).await?;
+    let locality = crate::scope::person_locality(conn, person_id, day, access == PersonAccess::Write).await?;
     match locality {
-        Some(code) if store::scope::is_within(conn, &code, roots).await? => Ok(()),
+        Some(code) if crate::scope::is_within(conn, &code, roots).await? => Ok(()),
         _ => {
             Err(Error::PermissionDenied(format!("people/{person_id} is outside the caller's locality scope on {day}")))
         }

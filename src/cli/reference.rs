@@ -7,12 +7,10 @@ use base64::Engine as _;
 use chrono::NaiveDate;
 
 use super::client::{AuthChannel, ClientArgs, call_error};
-use crate::grpc::{
-    convert::to_date,
-    pb::{
-        self, locality_service_client::LocalityServiceClient, scale_service_client::ScaleServiceClient,
-        unit_service_client::UnitServiceClient,
-    },
+use crate::edge::request::to_date;
+use crate::grpc::pb::{
+    self, locality_service_client::LocalityServiceClient, scale_service_client::ScaleServiceClient,
+    unit_service_client::UnitServiceClient,
 };
 
 /// The largest page the list RPCs return.

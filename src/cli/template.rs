@@ -71,7 +71,7 @@ pub async fn seeded_scales() -> anyhow::Result<Vec<pb::Scale>> {
     // One connection: every connection to `sqlite::memory:` is a database of its own.
     let db = store::connect("sqlite::memory:", 1).await.context("opening an in-memory database")?;
     store::migrate(&db).await.context("running the migrations in memory")?;
-    let scales = store::scale::list(&db).await?;
+    let scales = crate::scales::queries::list(&db).await?;
     db.close().await.ok();
     Ok(scales.iter().map(scale_to_pb).collect())
 }

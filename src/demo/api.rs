@@ -12,8 +12,9 @@ use sea_orm::DatabaseConnection;
 use tonic::{Request, Response, Status};
 
 use crate::{
-    auth::RequestContext,
-    grpc::{convert, pb},
+    context::RequestContext,
+    edge::request::to_date,
+    grpc::pb,
     movements::RotationApi,
     staffing::StaffingApi,
     standards::StandardApi,
@@ -74,7 +75,7 @@ where
 
 /// The wire date of `day`.
 pub fn date(day: NaiveDate) -> Option<pb::Date> {
-    Some(convert::to_date(day))
+    Some(to_date(day))
 }
 
 /// The wire value of an enum given in a data file by its stored name (`civil_servant`)

@@ -26,7 +26,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde::Deserialize;
 
 use crate::{
-    auth::{Principal, RequestContext},
+    context::{Principal, RequestContext},
     domain::text::normalize_name,
     localities::{
         reorganize::reorganize,

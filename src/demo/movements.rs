@@ -14,7 +14,7 @@ use super::{
     workforce::{Seat, Workforce},
 };
 use crate::{
-    auth::RequestContext,
+    context::RequestContext,
     domain::locality::{Code, Tier},
     grpc::pb::{self, rotation_service_server::RotationService as _},
     people::rules::person::Category,

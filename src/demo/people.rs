@@ -12,17 +12,15 @@ use serde::Deserialize;
 
 use super::rng::{Rng, Weighted};
 use crate::{
-    auth::RequestContext,
+    context::RequestContext,
     domain::locality::{Code, Tier},
     edge::enums::Table as _,
+    localities::queries::{self as localities, LocalityRecord},
     people::{
         queries::{self as people, NewRecord},
         rules::person::{Category, EmploymentEnd, Gender, PersonFields, PlacementFields, QualificationFields, Rating},
     },
-    store::{
-        self,
-        locality::{self as localities, LocalityRecord},
-    },
+    store::{self},
     units::{self, Sector, UnitFields, UnitKind, wire::CreateUnit},
 };
 

@@ -11,7 +11,7 @@ use super::{
     workforce::Workforce,
 };
 use crate::{
-    auth::RequestContext,
+    context::RequestContext,
     domain::locality::{Code, Tier},
     grpc::pb::{self, succession_pool_service_server::SuccessionPoolService as _},
 };

@@ -12,7 +12,7 @@ use super::{
     workforce::Workforce,
 };
 use crate::{
-    auth::RequestContext,
+    context::RequestContext,
     domain::locality::Tier,
     grpc::pb::{self, staffing_service_server::StaffingService as _},
 };

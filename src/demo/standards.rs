@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::api::{Services, call, date, wire_enum};
 use crate::{
-    auth::RequestContext,
+    context::RequestContext,
     grpc::pb::{self, standard_service_server::StandardService as _},
 };
 

@@ -15,15 +15,13 @@ use super::{
     workforce::Workforce,
 };
 use crate::{
-    auth::RequestContext,
-    domain::{
-        locality::{Code, Tier},
-        standard::LevelRef,
-    },
+    context::RequestContext,
+    domain::locality::{Code, Tier},
     grpc::pb::{
         self, enrollment_service_server::EnrollmentService as _, training_plan_service_server::TrainingPlanService as _,
     },
     people::rules::person::Category,
+    standards::rules::LevelRef,
 };
 
 const TRAINING: &str = include_str!("../../data/demo-training.json");

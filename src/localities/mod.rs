@@ -18,7 +18,7 @@ pub mod official_tree;
 pub mod queries;
 pub mod reorganize;
 pub mod rules;
-pub mod scope;
+
 pub mod usecases;
 pub mod wire;
 

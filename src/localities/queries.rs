@@ -7,11 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, DbBackend};
 
+use super::rules::{Code, Condition, Kind, LocalityOrder, SuccessionKind, Tier, Version, covers};
 pub use super::rules::{Link, LocalityRecord};
-use super::{
-    rules::{Code, Condition, Kind, LocalityOrder, SuccessionKind, Tier, Version, covers},
-    scope::scope_codes,
-};
+use crate::scope::scope_codes;
 use crate::{
     domain::text::{escape_like, fold},
     edge::enums::Table as _,
@@ -503,6 +501,18 @@ pub async fn reference_counts(conn: &impl ConnectionTrait, code: &Code) -> Resul
 pub async fn lock_tree(conn: &impl ConnectionTrait) -> Result<()> {
     if conn.get_database_backend() == DbBackend::Postgres {
         conn.execute_unprepared("LOCK TABLE localities IN SHARE ROW EXCLUSIVE MODE").await?;
+    }
+    Ok(())
+}
+
+/// Keeps the writers of the tree out until this transaction ends, for a write that
+/// checks itself against the tree (a unit within its locality's period) without
+/// changing it: PostgreSQL takes `SHARE` on `localities`, which conflicts with the tree
+/// writers' `SHARE ROW EXCLUSIVE` ([`lock_tree`]) but not with other such readers, so
+/// unit writes go on side by side. SQLite's `BEGIN IMMEDIATE` already serialises them.
+pub async fn hold_tree(conn: &impl ConnectionTrait) -> Result<()> {
+    if conn.get_database_backend() == DbBackend::Postgres {
+        conn.execute_unprepared("LOCK TABLE localities IN SHARE MODE").await?;
     }
     Ok(())
 }

@@ -9,17 +9,15 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, SqlErr};
 
 use super::rules::{Condition, Direction, Kind, Placed, Rotation, RotationFields, Status};
 use crate::{
-    domain::{
-        locality::Code,
-        person::{PlacementFields, Rating},
-    },
+    domain::locality::Code,
     edge::{
         enums::Table as _,
         names::{PersonName, RotationName},
     },
     error::{Error, Result},
+    people::rules::person::{PlacementFields, Rating},
+    scope,
     sql::{self, FromQueryResult, Query, raw_sql},
-    store::scope,
 };
 
 /// The partial unique index that holds "one open movement per person" (migration
@@ -463,7 +461,7 @@ pub async fn end_placement(conn: &impl ConnectionTrait, id: i64, until: Option<N
 /// Opens a placement of `person`; its id. Placements are the people feature's rows:
 /// its insert is used, so that they are written one way.
 pub async fn open_placement(txn: &DatabaseTransaction, person: PersonName, placement: &PlacementFields) -> Result<i64> {
-    crate::store::person::insert_placement(txn, person.id(), placement).await
+    crate::people::queries::insert_placement(txn, person.id(), placement).await
 }
 
 /// Removes placement `id`.

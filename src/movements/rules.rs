@@ -8,7 +8,6 @@ use crate::{
     domain::{
         date::period_contains,
         locality::{Code, Tier},
-        person::{Rating, first_overlap},
     },
     edge::{
         enums::Table,
@@ -17,6 +16,7 @@ use crate::{
     enum_table,
     error::{Error, Result, Violation},
     grpc::pb,
+    people::rules::person::{Rating, first_overlap},
 };
 
 /// The kind of a movement.

@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 
 use super::rules::{Condition, Direction, Kind, Rotation, RotationFields, Status, check_rotation};
 use crate::{
-    domain::{locality::Code, person::Rating, text::normalize_name},
+    domain::{locality::Code, text::normalize_name},
     edge::{
         Violations,
         enums::Table as _,
@@ -18,6 +18,7 @@ use crate::{
     },
     error::{Error, Result},
     grpc::pb,
+    people::rules::person::Rating,
     uow::RequestKey,
 };
 

@@ -13,11 +13,11 @@ use super::{
     queries::Population,
     rules::{CellValue, MAX_EVALUATION_YEARS, activity::period_violation, percent},
 };
+use crate::localities::rules::check_tags;
 use crate::{
     domain::{
         date::today,
-        locality::{Code, Tier, check_tags},
-        person::Category,
+        locality::{Code, Tier},
     },
     edge::{
         Violations,
@@ -25,7 +25,8 @@ use crate::{
         request::{date, optional_date},
     },
     error::{Error, Result},
-    grpc::{convert, pb, person},
+    grpc::pb,
+    people::rules::person::Category,
     units::Sector,
 };
 
@@ -34,22 +35,22 @@ pub const WHOLE_COUNTRY: &str = "localities/-";
 
 /// The tier of a wire value (the localities feature owns the table).
 pub fn tier(value: i32) -> Result<Tier, String> {
-    convert::tier(value)
+    Tier::required(value)
 }
 
 /// The wire value of a tier.
 pub fn tier_to_pb(value: Tier) -> pb::LocalityTier {
-    convert::tier_to_pb(value)
+    value.to_wire()
 }
 
 /// The category of a wire value (the people feature owns the table).
 pub fn category(value: i32) -> Result<Category, String> {
-    person::category(value)
+    Category::required(value)
 }
 
 /// The wire value of a category.
 pub fn category_to_pb(value: Category) -> pb::PersonCategory {
-    person::category_to_pb(value)
+    value.to_wire()
 }
 
 /// Checks a report scope and turns it into the population it counts (its tree and

@@ -9,9 +9,10 @@ use sea_orm::ConnectionTrait;
 
 use super::rules::{HeadcountRow, NewQuota, QuotaRecord, Target, headcount_rows};
 use crate::{
-    domain::person::Category,
     error::{Error, Result},
-    localities::{rules::Code, scope::scope_codes},
+    localities::rules::Code,
+    people::rules::person::Category,
+    scope::scope_codes,
     sql::{self, FromQueryResult, Query, raw_sql},
 };
 

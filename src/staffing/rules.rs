@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 
 use crate::{
-    domain::person::Category,
     edge::names::{StaffingQuotaName, UnitName},
     localities::rules::Code,
+    people::rules::person::Category,
 };
 
 /// Earliest and latest quota years accepted.

@@ -24,8 +24,9 @@ use crate::{
     context::{Access, Principal, RequestContext, Scope},
     edge::{etag, names::StaffingQuotaName},
     error::{Error, Result},
-    localities::{queries as localities, scope},
+    localities::queries as localities,
     policy::{authorize, require_access},
+    scope,
     uow::{self, Begun, Done, Tx, Write},
 };
 

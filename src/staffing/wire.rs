@@ -6,7 +6,7 @@ use chrono::{Datelike, NaiveDate};
 
 use super::rules::{HeadcountRow, NewQuota, QuotaRecord, Target, YEARS, quota, year};
 use crate::{
-    domain::{date::today, person::Category},
+    domain::date::today,
     edge::{
         Violations,
         etag::etag,
@@ -15,8 +15,9 @@ use crate::{
         request::{optional_date, request_key, update_paths},
     },
     error::{Error, Result},
-    grpc::{pb, person::category_to_pb},
+    grpc::pb,
     localities::rules::Code,
+    people::rules::person::Category,
     uow::RequestKey,
 };
 
@@ -64,7 +65,7 @@ impl From<&QuotaRecord> for pb::StaffingQuota {
             unit,
             locality,
             year: record.year,
-            category: category_to_pb(record.category).into(),
+            category: crate::edge::enums::Table::to_wire(record.category).into(),
             quota: record.quota,
             etag: etag(record.revision),
         }
@@ -74,7 +75,7 @@ impl From<&QuotaRecord> for pb::StaffingQuota {
 impl From<&HeadcountRow> for pb::HeadcountRow {
     fn from(row: &HeadcountRow) -> Self {
         pb::HeadcountRow {
-            category: row.category.map_or(pb::PersonCategory::Unspecified, category_to_pb).into(),
+            category: row.category.map_or(pb::PersonCategory::Unspecified, crate::edge::enums::Table::to_wire).into(),
             headcount: i32::try_from(row.headcount).unwrap_or(i32::MAX),
             quota: i32::try_from(row.quota).unwrap_or(i32::MAX),
             percent_of_quota: row.percent_of_quota,
@@ -240,7 +241,7 @@ mod tests {
         assert!(category(0).is_err());
         assert!(category(42).is_err());
         for c in Category::ALL {
-            assert_eq!(category(category_to_pb(*c).into()), Ok(*c));
+            assert_eq!(category(crate::edge::enums::Table::to_wire(*c).into()), Ok(*c));
         }
     }
 }

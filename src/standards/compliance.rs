@@ -12,10 +12,11 @@ use super::{
     rules::{Candidate, LevelRef, PostFacts, RankedLevel, Unmet, applicable, unmet},
 };
 use crate::{
-    domain::{date::period_contains, person::Category},
+    domain::date::period_contains,
     edge::enums::Table as _,
     error::Result,
     localities::rules::{Code, Tier},
+    people::rules::person::Category,
     sql::{self, FromQueryResult, raw_sql},
 };
 

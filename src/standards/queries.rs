@@ -11,10 +11,11 @@ use sea_orm::ConnectionTrait;
 
 use super::rules::{Applicability, Leadership, LevelRef, StandardRecord, StandardSpec};
 use crate::{
-    domain::{person::Category, text::fold},
+    domain::text::fold,
     edge::enums::Table as _,
     error::{Error, Result},
     localities::rules::Tier,
+    people::rules::person::Category,
     sql::{self, FromQueryResult, Query, raw_sql},
 };
 

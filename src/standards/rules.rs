@@ -19,7 +19,6 @@ use crate::{
     context::{Principal, Role},
     domain::{
         date::period_contains,
-        person::Category,
         text::{fold, normalize_name},
     },
     edge::{enums::Table as _, names::StandardName},
@@ -27,6 +26,7 @@ use crate::{
     error::{Error, Result, Violation},
     grpc::pb,
     localities::rules::Tier,
+    people::rules::person::Category,
     policy::require_national,
 };
 

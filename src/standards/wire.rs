@@ -12,7 +12,7 @@ use super::{
     },
 };
 use crate::{
-    domain::{date::today, person::Category},
+    domain::date::today,
     edge::{
         Violations,
         enums::Table as _,
@@ -24,6 +24,7 @@ use crate::{
     error::{Error, Result},
     grpc::pb,
     localities::rules::Tier,
+    people::rules::person::Category,
     uow::RequestKey,
 };
 
@@ -53,7 +54,7 @@ fn optional_category(value: i32) -> Result<Option<Category>, String> {
 }
 
 fn category_to_pb(value: Option<Category>) -> pb::PersonCategory {
-    value.map_or(pb::PersonCategory::Unspecified, crate::grpc::person::category_to_pb)
+    value.map_or(pb::PersonCategory::Unspecified, crate::edge::enums::Table::to_wire)
 }
 
 fn tier_wire(value: Option<Tier>) -> i32 {

@@ -4,18 +4,12 @@
 //! run unchanged on SQLite and PostgreSQL. No handler writes SQL.
 
 pub mod audit;
-pub mod locality;
-pub mod locality_write;
-pub mod person;
-pub mod scale;
-pub mod scope;
-pub mod standard;
 
 use std::time::Duration;
 
 use hrplan_migrations::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, IsolationLevel,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
     SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait, Value,
 };
 
@@ -99,19 +93,6 @@ pub async fn ping(db: &DatabaseConnection) -> bool {
 pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction> {
     let options =
         TransactionOptions { sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate), ..Default::default() };
-    Ok(db.begin_with_options(options).await?)
-}
-
-/// Begins a write transaction that reads one snapshot throughout: `REPEATABLE READ` on
-/// PostgreSQL (SQLite's `BEGIN IMMEDIATE` is serialised already). For writes that plan
-/// from several reads (an import's lookups of identifiers), so that the reads agree with
-/// each other; a row changed by a concurrent writer after the snapshot then fails the
-/// write (ABORTED) instead of being overwritten, and the caller may plan again.
-pub async fn begin_write_snapshot(db: &DatabaseConnection) -> Result<DatabaseTransaction> {
-    if db.get_database_backend() != DbBackend::Postgres {
-        return begin_write(db).await;
-    }
-    let options = TransactionOptions { isolation_level: Some(IsolationLevel::RepeatableRead), ..Default::default() };
     Ok(db.begin_with_options(options).await?)
 }
 

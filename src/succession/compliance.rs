@@ -8,14 +8,12 @@ use sea_orm::ConnectionTrait;
 
 use super::rules::{Candidate, Pool};
 use crate::{
-    domain::{
-        date::period_contains,
-        person::Category,
-        standard::{PostFacts, RankedLevel, applicable, unmet},
-    },
+    domain::date::period_contains,
     error::Result,
+    people::rules::person::Category,
     sql::{self, FromQueryResult, raw_sql},
-    store::standard::{ComplianceStatus, held_levels, in_force, ranked_minimums},
+    standards::compliance::{ComplianceStatus, held_levels, in_force, ranked_minimums},
+    standards::rules::{PostFacts, RankedLevel, applicable, unmet},
 };
 
 /// A membership in force on a date, with what compliance needs of the person.

@@ -12,8 +12,8 @@ use crate::{
         names::{PersonName, SuccessionPoolName, UnitName},
     },
     error::{Error, Result},
+    scope,
     sql::{self, FromQueryResult, Query, raw_sql},
-    store::scope,
 };
 
 /// The partial unique index that holds "one open membership per person and pool"

@@ -6,12 +6,13 @@
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use crate::{
-    domain::{locality::Code, standard::Unmet, text::normalize_name},
+    domain::{locality::Code, text::normalize_name},
     edge::names::{SuccessionPoolName, UnitName},
     enum_table,
     error::Violation,
     grpc::pb,
-    store::standard::ComplianceStatus,
+    standards::compliance::ComplianceStatus,
+    standards::rules::Unmet,
 };
 
 /// Longest post title, in characters.

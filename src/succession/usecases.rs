@@ -31,8 +31,9 @@ use crate::{
         names::{SuccessionPoolName, UnitName},
     },
     error::{Error, Result},
+    localities::queries as localities,
     policy::{authorize, authorize_person, require_access},
-    store::{locality as localities, scope},
+    scope,
     uow::{self, Begun, Done, Tx, Write},
 };
 

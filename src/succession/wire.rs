@@ -8,7 +8,7 @@ use super::rules::{
     Bounds, Candidate, Pool, PoolChanges, PoolCondition, PoolSpec, check_pool, count, post_title, reason, year,
 };
 use crate::{
-    domain::{date::today, locality::Code, standard::LevelRef},
+    domain::{date::today, locality::Code},
     edge::{
         Violations,
         enums::Table as _,
@@ -20,7 +20,8 @@ use crate::{
     },
     error::{Error, Result},
     grpc::pb,
-    store::standard::ComplianceStatus,
+    standards::compliance::ComplianceStatus,
+    standards::rules::LevelRef,
     uow::RequestKey,
 };
 

@@ -10,13 +10,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::{
     domain::{
         locality::{Code, Tier},
-        person::Category,
         text::normalize_name,
     },
     edge::names::{CourseName, EnrollmentName, PersonName, TrainingPlanName},
     enum_table,
     error::{Error, Result, RuleViolation, Violation},
     grpc::pb,
+    people::rules::person::Category,
 };
 
 /// Longest title, topic, provider or location, in characters.

@@ -8,8 +8,8 @@ use crate::{
     domain::{locality::Code, text::fold},
     edge::{enums::Table as _, names::UnitName},
     error::{Error, Result},
+    scope,
     sql::{self, FromQueryResult, Query, raw_sql},
-    store::scope,
 };
 
 /// A unit as stored.

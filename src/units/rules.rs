@@ -4,11 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::{
-    domain::locality::{Code, covers},
-    edge::names::UnitName,
-    enum_table,
-    error::Violation,
-    grpc::pb,
+    domain::locality::Code, edge::names::UnitName, enum_table, error::Violation, grpc::pb, localities::rules::covers,
 };
 
 /// The sector of a unit.

@@ -19,8 +19,9 @@ use crate::{
     domain::locality::Code,
     edge::{enums::Table as _, etag, names::UnitName},
     error::{Error, Result, RuleViolation},
+    localities::queries as localities,
     policy::{authorize, require_access},
-    store::{locality as localities, scope},
+    scope,
     uow::{self, Begun, Done, Tx, Write},
 };
 
@@ -83,6 +84,7 @@ pub async fn create(db: &DatabaseConnection, ctx: &RequestContext, request: Crea
         // Scope before existence: a locality outside the scope is refused whether or
         // not it exists; one inside it must exist.
         authorize(tx.conn(), tx.principal(), &locality, Access::Write).await?;
+        localities::hold_tree(tx.conn()).await?;
         let Some(periods) = locality_periods(tx.conn(), &locality).await? else {
             return Err(Error::invalid("unit.locality", format!("{} does not exist", locality.name())));
         };
@@ -147,6 +149,8 @@ pub async fn update(db: &DatabaseConnection, ctx: &RequestContext, request: Upda
     uow::retrying(|| async {
         let tx = write.begin(db, ctx).await?.fresh()?;
         authorize_unit(tx.conn(), tx.principal(), name, Access::Write).await?;
+        // The tree before the unit row: tree writers hold the tree and then read units.
+        localities::hold_tree(tx.conn()).await?;
         queries::lock(tx.conn(), name.id(), Lock::Update).await?;
         let unit = load(tx.conn(), name).await?;
         etag::check(&given, unit.revision, &name.to_string())?;

@@ -24,7 +24,8 @@ use chrono::{Days, NaiveDate};
 use super::sheet::{Cell, Grid, number_text};
 use crate::{
     domain::text::{fold, normalize_name},
-    grpc::{convert::to_date, pb},
+    edge::request::to_date,
+    grpc::pb,
 };
 
 mod layout;

@@ -30,7 +30,7 @@ use crate::{
     edge::{Violations, etag, names::RotationName},
     error::{Error, Result},
     policy::{authorize, authorize_person, require_access},
-    store::scope,
+    scope,
     uow::{self, Begun, Done, Tx, Write},
 };
 

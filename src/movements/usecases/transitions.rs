@@ -15,7 +15,6 @@ use serde_json::json;
 use super::{Use, load, rotation_for};
 use crate::{
     context::RequestContext,
-    domain::person::PlacementFields,
     edge::{etag, names::PlacementName},
     error::{Error, Result},
     movements::{
@@ -23,6 +22,7 @@ use crate::{
         rules::{Rotation, Status, no_overlap, return_end, source_placement},
         wire::{CompleteRotation, Named},
     },
+    people::rules::person::PlacementFields,
     units::queries::{self as units, Lock},
     uow::{self, Done, Write},
 };

@@ -27,8 +27,8 @@ use crate::{
     domain::locality::Code,
     edge::enums::Table,
     error::{Error, Result},
+    scope,
     sql::{self, FromQueryResult, Query, raw_sql},
-    store::scope,
 };
 
 /// Ids (or identifiers) per `IN (…)` list.

@@ -15,8 +15,8 @@ use crate::{
         identity::{PersonalId, StaffCode},
         person::{Category, EmploymentEnd},
     },
+    scope,
     sql::{self, FromQueryResult, Query},
-    store::scope,
 };
 
 /// Status filters of the people search.

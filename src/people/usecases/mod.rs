@@ -41,7 +41,7 @@ use crate::{
     },
     error::{Error, Result, Violation},
     policy::{authorize, authorize_person},
-    store::scope,
+    scope,
 };
 
 /// Whether responses to the caller carry personal identifiers.

@@ -38,7 +38,7 @@ use crate::{
         names::{DisciplineName, PersonName, PlacementName, QualificationName, UnitName},
         request::{date, optional_date, timestamp, to_date},
     },
-    grpc::{convert::tier_to_pb, pb},
+    grpc::pb,
 };
 
 /// A record read from a request with the identifiers of its person.
@@ -275,7 +275,7 @@ impl From<&PlacementRow> for pb::Placement {
             valid_from: Some(to_date(p.valid_from)),
             valid_until: p.valid_until.map(to_date),
             locality: row.locality.name(),
-            tier: tier_to_pb(row.locality.tier()).into(),
+            tier: crate::edge::enums::Table::to_wire(row.locality.tier()).into(),
             etag: etag(row.revision),
         }
     }

@@ -14,7 +14,8 @@ use crate::{
         request::{date, optional_date, request_key, update_paths},
     },
     error::{Error, Result},
-    grpc::{convert::optional_locality, pb},
+    grpc::pb,
+    localities::wire::optional_locality,
     people::{
         queries::{PeopleCondition, StatusFilter},
         rules::{

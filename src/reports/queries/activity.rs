@@ -8,15 +8,14 @@ use chrono::{Datelike, NaiveDate};
 use sea_orm::ConnectionTrait;
 
 use super::{Population, population_ctes, tier_lengths};
+use crate::edge::enums::Table as _;
 use crate::{
-    domain::{
-        person::Category,
-        rotation::{Kind, Status},
-        training::{EnrollmentStatus, ProgrammeKind},
-    },
     error::{Error, Result},
+    movements::rules::{Kind, Status},
+    people::rules::person::Category,
     reports::rules::activity::{MovementCount, Staffing, TrainingCounts, direction_of_code_lengths},
     sql::{self, FromQueryResult, Query},
+    training::rules::{EnrollmentStatus, ProgrammeKind},
 };
 
 fn corrupt(what: &str, value: &str) -> Error {
@@ -73,10 +72,10 @@ pub async fn training_counts(
     end: NaiveDate,
 ) -> Result<Vec<TrainingRow>> {
     let mut q = population_ctes(p);
-    let enrolled = EnrollmentStatus::Enrolled.as_str();
-    let completed = EnrollmentStatus::Completed.as_str();
-    let dropped = EnrollmentStatus::Dropped.as_str();
-    let failed = EnrollmentStatus::Failed.as_str();
+    let enrolled = EnrollmentStatus::Enrolled.stored();
+    let completed = EnrollmentStatus::Completed.stored();
+    let dropped = EnrollmentStatus::Dropped.stored();
+    let failed = EnrollmentStatus::Failed.stored();
     // Each enrolment's status at the end of the period is that of its latest change
     // dated on or before it (highest seq), as in GetTrainingPlanProgress. The flags are
     // computed in a CTE and summed, so that no grouped expression holds a parameter.
@@ -111,7 +110,7 @@ pub async fn training_counts(
     rows.into_iter()
         .map(|r| {
             Ok(TrainingRow {
-                kind: ProgrammeKind::from_db(&r.kind).ok_or_else(|| corrupt("programme kind", &r.kind))?,
+                kind: ProgrammeKind::from_stored(&r.kind).ok_or_else(|| corrupt("programme kind", &r.kind))?,
                 group: r.grp,
                 level: r.scale_code.zip(r.level_code),
                 counts: TrainingCounts {

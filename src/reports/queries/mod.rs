@@ -11,10 +11,10 @@ use sea_orm::{AccessMode, ConnectionTrait, DatabaseConnection, DatabaseTransacti
 
 use crate::{
     domain::locality::{Code, Tier},
-    domain::person::Category,
     error::Result,
+    localities::queries as localities,
+    people::rules::person::Category,
     sql::{self, FromQueryResult, Query},
-    store::locality as localities,
 };
 
 /// Who a report counts.

@@ -8,9 +8,9 @@ use sea_orm::ConnectionTrait;
 
 use super::{Population, population_ctes};
 use crate::{
-    domain::person::MAJORITY_ETHNICITY,
     error::Result,
     facts::rules::{RATINGS_SEPARATOR, parse_levels_key, rating_entry},
+    people::rules::person::MAJORITY_ETHNICITY,
     reports::rules::{AGE_BANDS, RATINGS, age_band_bounds},
     sql::{self, FromQueryResult, raw_sql},
 };

@@ -9,12 +9,10 @@ use chrono::NaiveDate;
 
 use super::CellValue;
 use crate::{
-    domain::{
-        locality::Tier,
-        rotation::{Direction, Kind, Status, direction},
-        training::ProgrammeKind,
-    },
+    domain::locality::Tier,
     error::Violation,
+    movements::rules::{Direction, Kind, Status, direction},
+    training::rules::ProgrammeKind,
 };
 
 /// The violation of a period `[start, end]` (both days inclusive) whose end is before

@@ -9,10 +9,10 @@ use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
 
-use crate::domain::{
-    locality::Tier,
-    person::Category,
-    standard::{Candidate, LevelRef, PostFacts, RankedLevel, applicable, unmet},
+use crate::{
+    domain::locality::Tier,
+    people::rules::person::Category,
+    standards::rules::{Candidate, LevelRef, PostFacts, RankedLevel, applicable, unmet},
 };
 
 /// One computed cell, before conversion to the wire.

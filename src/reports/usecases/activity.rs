@@ -8,10 +8,10 @@ use chrono::Datelike;
 use super::{Place, Places, Read, Reports};
 use crate::{
     context::RequestContext,
-    domain::{person::Category, training::ProgrammeKind},
     edge::request::to_date,
     error::Result,
     grpc::pb,
+    people::rules::person::Category,
     reports::{
         queries::activity,
         rules::activity::{
@@ -20,7 +20,8 @@ use crate::{
         },
         wire::{GetStaffingSummary, OverPeriod, category_to_pb, cell_to_pb, cells_to_pb},
     },
-    store::scale,
+    scales::{queries as scale, rules::scale_name},
+    training::rules::ProgrammeKind,
 };
 
 /// SummarizeTraining.
@@ -106,15 +107,15 @@ pub async fn training_in(read: &Read<'_>, request: OverPeriod) -> Result<pb::Sum
                     ProgrammeKey::Kind(kind) => {
                         (crate::edge::enums::Table::to_wire(*kind), String::new(), String::new())
                     }
-                    ProgrammeKey::Scale(s) => (pb::ProgrammeKind::Degree, scale::scale_name(s), String::new()),
+                    ProgrammeKey::Scale(s) => (pb::ProgrammeKind::Degree, scale_name(s), String::new()),
                     ProgrammeKey::Level(s, l) => {
-                        let scale = scale::scale_name(s);
+                        let scale = scale_name(s);
                         (pb::ProgrammeKind::Degree, scale.clone(), format!("{scale}/levels/{l}"))
                     }
                 };
                 let key_name = match key {
                     ProgrammeKey::All => "all".to_owned(),
-                    ProgrammeKey::Kind(kind) => kind.as_str().to_owned(),
+                    ProgrammeKey::Kind(kind) => crate::edge::enums::Table::stored(*kind).to_owned(),
                     ProgrammeKey::Scale(_) => scale.clone(),
                     ProgrammeKey::Level(..) => level.clone(),
                 };

@@ -8,16 +8,12 @@ use chrono::NaiveDate;
 use super::{Place, Read, Reports};
 use crate::{
     context::RequestContext,
-    domain::{
-        locality::Tier,
-        person::Category,
-        standard::{Candidate, LevelRef, RankedLevel},
-        text::fold,
-    },
+    domain::{locality::Tier, text::fold},
     edge::request::to_date,
     error::Result,
     facts::rules::parse_levels_key,
     grpc::pb,
+    people::rules::person::Category,
     reports::{
         queries::workforce,
         rules::{
@@ -26,7 +22,8 @@ use crate::{
         },
         wire::{GetStandardCompliance, SummarizeEvaluations, category_to_pb, cells_out, tier_to_pb},
     },
-    store::standard as standards,
+    standards::compliance as standards,
+    standards::rules::{Candidate, LevelRef, RankedLevel},
 };
 
 /// SummarizeEvaluations.

@@ -13,10 +13,8 @@ use crate::{
     domain::locality::Code as LocalityCode,
     edge::request::date,
     error::{Error, Result, Violation},
-    grpc::{
-        pb::{self, export_report_request::Report as Asked, training_plan_service_server::TrainingPlanService as _},
-        training_plan::TrainingPlanApi,
-    },
+    grpc::pb::{self, export_report_request::Report as Asked, training_plan_service_server::TrainingPlanService as _},
+    localities::queries as localities,
     reports::{
         files::{
             ReportFile, render,
@@ -25,7 +23,8 @@ use crate::{
         rules::WHOLE_COUNTRY_LABEL,
         wire::{ExportReport, WHOLE_COUNTRY},
     },
-    store::{locality as localities, scale},
+    scales::{queries as scale, rules::scale_name},
+    training::TrainingPlanApi,
 };
 
 /// The largest chunk of a file in one message of the stream.
@@ -175,7 +174,7 @@ async fn report(reports: &Reports, read: &Read<'_>, caller: &Caller, asked: Aske
 
 /// The Vietnamese name of every scale, by resource name.
 async fn scale_names(read: &Read<'_>) -> Result<std::collections::BTreeMap<String, String>> {
-    Ok(scale::list(read.conn()).await?.into_iter().map(|s| (scale::scale_name(&s.code), s.display_name)).collect())
+    Ok(scale::list(read.conn()).await?.into_iter().map(|s| (scale_name(&s.code), s.display_name)).collect())
 }
 
 /// The name of a locality on a date (its latest name if it had none that day);

@@ -25,13 +25,14 @@ use super::{
 };
 use crate::{
     context::{Access, RequestContext, Role},
-    domain::{
-        filter::{Condition, LocalityOrder},
-        locality::Tier,
-    },
+    domain::locality::Tier,
     error::{Error, Result},
+    localities::rules::{Condition, LocalityOrder},
+    localities::{
+        queries::{self as localities, ListQuery},
+        rules::LocalityRecord,
+    },
     policy::{authorize, authorize_national},
-    store::locality::{self as localities, ListQuery, LocalityRecord},
 };
 
 /// What every report needs: the database and the suppression threshold.

@@ -6,12 +6,13 @@ use sea_orm::{ConnectionTrait, SqlErr};
 
 use super::{Id, corrupt};
 use crate::{
-    domain::{locality::Code, person::Category},
+    domain::locality::Code,
     edge::{
         enums::Table as _,
         names::{EnrollmentName, PersonName},
     },
     error::{Error, Result},
+    people::rules::person::Category,
     sql::{self, FromQueryResult, Query, raw_sql},
     training::rules::{Condition, Enrollment, EnrollmentStatus, NewEnrollment, Outcome},
 };

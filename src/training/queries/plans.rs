@@ -8,14 +8,12 @@ use sea_orm::{ConnectionTrait, DbBackend};
 
 use super::{Id, corrupt};
 use crate::{
-    domain::{
-        locality::{Code, Tier},
-        person::Category,
-    },
+    domain::locality::{Code, Tier},
     edge::{enums::Table as _, names::TrainingPlanName},
     error::{Error, Result, Violation},
+    people::rules::person::Category,
+    scope,
     sql::{self, FromQueryResult, Query, raw_sql},
-    store::scope,
     training::rules::{EnrollmentStatus, Line, NewPlan, Plan, PlanStatus, ProgrammeKind, StatusCount},
 };
 

@@ -11,7 +11,6 @@ use crate::{
     edge::names::{EnrollmentName, PersonName},
     error::{Error, Result, RuleViolation, Violation},
     policy::authorize_person,
-    store,
     training::{
         queries::enrollments as queries,
         rules::{EnrollmentStatus, NewEnrollment, Plan, category_words, in_period},
@@ -217,7 +216,7 @@ pub(super) async fn check_against_records(
         None => rule("person", format!("{person} is placed nowhere on {day}")),
         Some(placed) => {
             let owner = BTreeSet::from([plan.owner.clone()]);
-            if !store::scope::is_within(conn, &placed.locality, &owner).await? {
+            if !crate::scope::is_within(conn, &placed.locality, &owner).await? {
                 rule("person", format!("{person} is not placed inside {} on {day}", plan.owner.name()));
             }
             if let Some(line) = line {

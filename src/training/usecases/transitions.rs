@@ -9,10 +9,10 @@ use serde_json::json;
 use super::enrollments::{load_enrollment, plan_for};
 use crate::{
     context::{Access, RequestContext},
-    domain::person::QualificationFields,
     edge::{enums::Table as _, etag, names::TrainingPlanName},
     error::{Error, Result},
-    store::person as people,
+    people::queries as people,
+    people::rules::person::QualificationFields,
     training::{
         queries::enrollments as queries,
         rules::{Enrollment, EnrollmentStatus, Outcome, Plan, ProgrammeKind, in_period},

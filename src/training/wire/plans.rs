@@ -4,8 +4,9 @@ use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
 
+use crate::people::wire::parse_level;
 use crate::{
-    domain::{date::today, locality::Code, person::Category},
+    domain::{date::today, locality::Code},
     edge::{
         Violations,
         enums::Table as _,
@@ -15,10 +16,8 @@ use crate::{
         request::{date, optional_date, request_key, timestamp, to_date, update_paths},
     },
     error::{Error, Result},
-    grpc::{
-        convert, pb,
-        person::{category_to_pb, parse_level},
-    },
+    grpc::pb,
+    people::rules::person::Category,
     training::rules::{Line, MAX_TEXT_CHARS, NewPlan, Plan, PlanChanges, ProgrammeKind, Tally, line_id, required_text},
     uow::RequestKey,
 };
@@ -27,7 +26,7 @@ use crate::{
 pub const PLAN_UPDATABLE: &[&str] = &["title", "period_start", "period_end", "legal_basis", "lines"];
 
 fn optional_tier(value: i32) -> Result<Option<crate::domain::locality::Tier>, String> {
-    if value == 0 { Ok(None) } else { convert::tier(value).map(Some) }
+    if value == 0 { Ok(None) } else { crate::domain::locality::Tier::required(value).map(Some) }
 }
 
 fn optional_category(value: i32) -> Result<Option<Category>, String> {
@@ -132,8 +131,8 @@ impl From<&Line> for pb::TargetLine {
             topic: line.topic.clone().unwrap_or_default(),
             audience: (line.audience_tier.is_some() || line.audience_category.is_some() || line.leaders_only).then(
                 || pb::Audience {
-                    tier: line.audience_tier.map(|t| convert::tier_to_pb(t).into()).unwrap_or_default(),
-                    category: line.audience_category.map(|c| category_to_pb(c).into()).unwrap_or_default(),
+                    tier: line.audience_tier.map(|t| t.to_wire().into()).unwrap_or_default(),
+                    category: line.audience_category.map(|c| c.to_wire().into()).unwrap_or_default(),
                     leaders_only: line.leaders_only,
                 },
             ),

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use sea_orm::{ConnectionTrait, Value};
 
-use super::rules::Code;
+use crate::domain::locality::Code;
 use crate::{
     error::Result,
     sql::{self, FromQueryResult, Query, raw_sql},

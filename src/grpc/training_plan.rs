@@ -1,3 +1,0 @@
-//! Shim: TrainingPlanService moved to [`crate::training`].
-
-pub use crate::training::TrainingPlanApi;
