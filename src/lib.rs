@@ -1,10 +1,23 @@
 //! hrplan: the records of Vietnamese public-sector cadre planning, and the aggregate
 //! reports computed from them, served over gRPC.
 //!
-//! Layers: `grpc` (handlers: validate, convert, call, convert back), `domain` (rules,
-//! no I/O), `store` (queries), `auth` (authentication and locality scope), `error`
-//! (the one error type and its mapping to gRPC status), `exchange` (spreadsheets in
-//! and out), `cli` (the subcommands beyond `serve`).
+//! Features, one folder each (`units` is the smallest; read it first): `localities`,
+//! `units`, `scales`, `standards`, `staffing`, `people`, `training`, `movements`,
+//! `succession`, `reports`. In each, `api` (the tonic service: convert, call one use
+//! case, convert back), `wire` (requests destructured field by field, so a new proto
+//! field does not compile until handled), `usecases` (every write through [`uow`]),
+//! `rules` (pure, unit-tested in place) and `queries` (typed SQL). Features import
+//! each other's rules and queries one way (people → units → localities, never back).
+//!
+//! Cross-cutting, imported by the features and importing none of them: [`uow`] (the
+//! unit of work), [`context`] and [`policy`] (who calls and what they may do), [`auth`]
+//! (tokens), [`scope`] (locality subtrees in SQL), [`error`] (the one error enum and
+//! its one mapping to a gRPC status), [`edge`] (names, enum tables, filters, pages,
+//! etags, request ids), [`sql`] (typed queries), [`facts`] (the person facts reports
+//! count), [`domain`] (shared value types), [`grpc`] (the generated types), [`store`]
+//! (connections and migrations). Around them: [`startup`] (the server, assembled from
+//! one list of services), [`config`], [`telemetry`], [`cli`], [`exchange`]
+//! (spreadsheets in), [`demo`].
 
 pub mod auth;
 pub mod cli;
