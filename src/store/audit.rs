@@ -1,10 +1,12 @@
-//! The audit log of writes and the idempotency records of create requests.
+//! The audit log of writes.
 
 use chrono::Utc;
 use sea_orm::ConnectionTrait;
 
-use super::stmt;
-use crate::error::Result;
+use crate::{
+    error::Result,
+    sql::{self, raw_sql},
+};
 
 /// Records a write in the audit log, in the writer's transaction.
 pub async fn record(
@@ -15,19 +17,15 @@ pub async fn record(
     request_id: Option<&str>,
     detail: serde_json::Value,
 ) -> Result<()> {
-    let backend = conn.get_database_backend();
-    conn.execute_raw(stmt(
-        backend,
-        "INSERT INTO audit_log (occurred_at, subject, method, resource, request_id, detail) VALUES (?, ?, ?, ?, ?, ?)",
-        vec![
-            Utc::now().into(),
-            subject.into(),
-            method.into(),
-            resource.into(),
-            request_id.map(str::to_owned).into(),
-            detail.to_string().into(),
-        ],
-    ))
+    let (now, request_id, detail) = (Utc::now(), request_id.map(str::to_owned), detail.to_string());
+    sql::execute(
+        conn,
+        raw_sql!(
+            Postgres,
+            "INSERT INTO audit_log (occurred_at, subject, method, resource, request_id, detail) \
+             VALUES ({now}, {subject}, {method}, {resource}, {request_id}, {detail})"
+        ),
+    )
     .await?;
     Ok(())
 }
