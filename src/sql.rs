@@ -27,7 +27,7 @@
 //! assembled with [`Query`]: text and bound values pushed in order, numbered when the
 //! statement is made, so that fragments compose without anyone counting placeholders.
 
-use sea_orm::{ConnectionTrait, Statement, Value, Values};
+use sea_orm::{ConnectionTrait, DbBackend, Statement, Value, Values};
 pub use sea_orm::{FromQueryResult, raw_sql};
 
 use crate::error::Result;
@@ -141,6 +141,36 @@ pub struct Count {
 /// The value of a `SELECT COUNT(*) AS n …` (0 when it returns no row).
 pub async fn count(conn: &impl ConnectionTrait, statement: Statement) -> Result<i64> {
     Ok(one::<Count>(conn, statement).await?.map_or(0, |c| c.n))
+}
+
+/// How [`lock_row`] locks a row for the rest of its transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lock {
+    /// Against any change: the row is about to change (or a decision rests on it
+    /// that no other writer may take at the same time).
+    Update,
+    /// Against changes to it, while other writers may lock it too: something that
+    /// must agree with the row (a placement within its unit's period, an enrolment in
+    /// an open plan) is being written.
+    Share,
+}
+
+/// Locks row `id` of `table` until the transaction ends, so that a check made on it in
+/// the transaction still holds at commit; whether the row exists.
+///
+/// PostgreSQL takes the row lock (`FOR UPDATE` / `FOR SHARE`). SQLite has no row
+/// locks and needs none: its writers are serialised (`BEGIN IMMEDIATE`), so nothing
+/// changes between the check and the commit. `table` is one of the schema's table
+/// names, never input.
+pub async fn lock_row(conn: &impl ConnectionTrait, table: &'static str, id: i64, lock: Lock) -> Result<bool> {
+    let clause = match (conn.get_database_backend(), lock) {
+        (DbBackend::Postgres, Lock::Update) => " FOR UPDATE",
+        (DbBackend::Postgres, Lock::Share) => " FOR SHARE",
+        _ => "",
+    };
+    let mut query = Query::new(format!("SELECT COUNT(*) AS n FROM (SELECT id FROM {table} WHERE id = "));
+    query.bind(id).push(format!("{clause}) l"));
+    Ok(count(conn, query.build()).await? > 0)
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, SqlErr};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, SqlErr};
 
 use super::rules::{Condition, Direction, Kind, Placed, Rotation, RotationFields, Status};
 use crate::{
@@ -127,26 +127,14 @@ pub async fn get(conn: &impl ConnectionTrait, id: i64) -> Result<Option<Rotation
 /// SQLite has no row locks and needs none: its writers are serialised (`BEGIN
 /// IMMEDIATE`).
 pub async fn lock(conn: &impl ConnectionTrait, id: i64) -> Result<bool> {
-    let statement = match conn.get_database_backend() {
-        DbBackend::Postgres => {
-            raw_sql!(Postgres, "SELECT COUNT(*) AS n FROM (SELECT id FROM rotations WHERE id = {id} FOR UPDATE) l")
-        }
-        _ => raw_sql!(Postgres, "SELECT COUNT(*) AS n FROM rotations WHERE id = {id}"),
-    };
-    Ok(sql::count(conn, statement).await? > 0)
+    sql::lock_row(conn, "rotations", id, sql::Lock::Update).await
 }
 
 /// Locks person `id` against changes until the transaction ends (PostgreSQL `FOR
 /// UPDATE`; SQLite's writers are serialised), so that two writes that move the same
 /// person's placements run one after the other and each checks what the other wrote.
 pub async fn lock_person(conn: &impl ConnectionTrait, id: i64) -> Result<bool> {
-    let statement = match conn.get_database_backend() {
-        DbBackend::Postgres => {
-            raw_sql!(Postgres, "SELECT COUNT(*) AS n FROM (SELECT id FROM people WHERE id = {id} FOR UPDATE) l")
-        }
-        _ => raw_sql!(Postgres, "SELECT COUNT(*) AS n FROM people WHERE id = {id}"),
-    };
-    Ok(sql::count(conn, statement).await? > 0)
+    crate::people::queries::lock_person(conn, id).await
 }
 
 #[derive(FromQueryResult)]

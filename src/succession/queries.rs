@@ -2,7 +2,7 @@
 //! as row structs, parameters are named.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, RuntimeErr, SqlErr};
+use sea_orm::{ConnectionTrait, DbErr, RuntimeErr, SqlErr};
 
 use super::rules::{Pool, PoolCondition, PoolSpec};
 use crate::{
@@ -89,14 +89,7 @@ pub async fn get(conn: &impl ConnectionTrait, id: i64, day: NaiveDate) -> Result
 /// COMMITTED would not otherwise show). SQLite has no row locks and needs none: its
 /// writers are serialised (`BEGIN IMMEDIATE`).
 pub async fn lock(conn: &impl ConnectionTrait, id: i64) -> Result<bool> {
-    let statement = match conn.get_database_backend() {
-        DbBackend::Postgres => raw_sql!(
-            Postgres,
-            "SELECT COUNT(*) AS n FROM (SELECT id FROM succession_pools WHERE id = {id} FOR UPDATE) l"
-        ),
-        _ => raw_sql!(Postgres, "SELECT COUNT(*) AS n FROM succession_pools WHERE id = {id}"),
-    };
-    Ok(sql::count(conn, statement).await? > 0)
+    sql::lock_row(conn, "succession_pools", id, sql::Lock::Update).await
 }
 
 /// The locality of pool `id` (its unit's), if the pool exists.

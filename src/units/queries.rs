@@ -1,7 +1,7 @@
 //! The SQL of units, typed: rows come back as [`UnitRow`]s, parameters are named.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{ConnectionTrait, DbBackend};
+use sea_orm::ConnectionTrait;
 
 use super::rules::{Condition, Sector, Unit, UnitFields, UnitKind, code_key};
 use crate::{
@@ -68,15 +68,7 @@ pub async fn get(conn: &impl ConnectionTrait, id: i64) -> Result<Option<Unit>> {
     row.map(Unit::try_from).transpose()
 }
 
-/// How a row is locked for the rest of the transaction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lock {
-    /// Against any change: the unit is about to change.
-    Update,
-    /// Against changes to it, while other readers may lock it too: something that must
-    /// lie within the unit's period (a placement) is being written.
-    Share,
-}
+pub use crate::sql::Lock;
 
 /// Locks unit `id` until the transaction ends, so that a check of its period made in
 /// the transaction still holds at commit; whether it exists.
@@ -85,16 +77,7 @@ pub enum Lock {
 /// locks and needs none: its writers are serialised (`BEGIN IMMEDIATE`), so nothing
 /// changes between the check and the commit.
 pub async fn lock(conn: &impl ConnectionTrait, id: i64, lock: Lock) -> Result<bool> {
-    let statement = match (conn.get_database_backend(), lock) {
-        (DbBackend::Postgres, Lock::Update) => {
-            raw_sql!(Postgres, "SELECT COUNT(*) AS n FROM (SELECT id FROM units WHERE id = {id} FOR UPDATE) l")
-        }
-        (DbBackend::Postgres, Lock::Share) => {
-            raw_sql!(Postgres, "SELECT COUNT(*) AS n FROM (SELECT id FROM units WHERE id = {id} FOR SHARE) l")
-        }
-        _ => raw_sql!(Postgres, "SELECT COUNT(*) AS n FROM units WHERE id = {id}"),
-    };
-    Ok(sql::count(conn, statement).await? > 0)
+    sql::lock_row(conn, "units", id, lock).await
 }
 
 /// A list of units: those that exist on `as_of` in a locality's subtree as it was that

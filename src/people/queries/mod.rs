@@ -333,13 +333,7 @@ pub async fn load_person(conn: &impl ConnectionTrait, id: i64) -> Result<Option<
 /// Locks person `id` against concurrent changes until the transaction ends (PostgreSQL
 /// `FOR UPDATE`; SQLite's writers are serialised already); whether it exists.
 pub async fn lock_person(conn: &impl ConnectionTrait, id: i64) -> Result<bool> {
-    let statement = match conn.get_database_backend() {
-        sea_orm::DbBackend::Postgres => {
-            raw_sql!(Postgres, "SELECT COUNT(*) AS n FROM (SELECT id FROM people WHERE id = {id} FOR UPDATE) l")
-        }
-        _ => raw_sql!(Postgres, "SELECT COUNT(*) AS n FROM people WHERE id = {id}"),
-    };
-    Ok(sql::count(conn, statement).await? > 0)
+    sql::lock_row(conn, "people", id, sql::Lock::Update).await
 }
 
 const PLACEMENT_COLUMNS: &str = "SELECT p.id, p.person_id, p.unit_id, p.post_title, p.is_leader, p.is_key_post, \

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{ConnectionTrait, DbBackend};
+use sea_orm::ConnectionTrait;
 
 use super::{Id, corrupt};
 use crate::{
@@ -120,16 +120,7 @@ pub async fn owner(conn: &impl ConnectionTrait, id: i64) -> Result<Option<Code>>
     Ok(row.map(|r| Code::from_db(r.owner_code)))
 }
 
-/// How a plan row is locked for the rest of the transaction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lock {
-    /// Against any change and any writer of its content: the plan itself changes
-    /// (its status, period or lines), or it is deleted.
-    Update,
-    /// Against changes to the plan, while other writers of its content (courses,
-    /// enrolments) may lock it too.
-    Share,
-}
+pub use crate::sql::Lock;
 
 /// Locks plan `id` until the transaction ends; whether it exists.
 ///
@@ -144,16 +135,7 @@ pub enum Lock {
 /// its writers are serialised (`BEGIN IMMEDIATE`), so the status read inside the
 /// transaction still holds at its commit.
 pub async fn lock(conn: &impl ConnectionTrait, id: i64, lock: Lock) -> Result<bool> {
-    let statement = match (conn.get_database_backend(), lock) {
-        (DbBackend::Postgres, Lock::Update) => {
-            raw_sql!(Postgres, "SELECT COUNT(*) AS n FROM (SELECT id FROM training_plans WHERE id = {id} FOR UPDATE) l")
-        }
-        (DbBackend::Postgres, Lock::Share) => {
-            raw_sql!(Postgres, "SELECT COUNT(*) AS n FROM (SELECT id FROM training_plans WHERE id = {id} FOR SHARE) l")
-        }
-        _ => raw_sql!(Postgres, "SELECT COUNT(*) AS n FROM training_plans WHERE id = {id}"),
-    };
-    Ok(sql::count(conn, statement).await? > 0)
+    sql::lock_row(conn, "training_plans", id, lock).await
 }
 
 /// Whether locality `code` exists.
