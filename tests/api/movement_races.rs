@@ -17,42 +17,10 @@ use sea_orm::ConnectionTrait;
 use tonic::Code;
 
 use crate::helpers::{TestApp, committee_unit, date, spawn_app};
+use crate::rotations::person_at;
 
 /// Rounds of each race.
 const ROUNDS: usize = 30;
-
-/// Creates a person placed at `unit` from 2020-01-01; their name.
-async fn person_at(app: &TestApp, full_name: &str, unit: &str) -> String {
-    app.as_admin()
-        .people()
-        .create_person(pb::CreatePersonRequest {
-            record: Some(pb::PersonRecord {
-                person: Some(pb::Person {
-                    full_name: full_name.into(),
-                    birth_date: Some(date(1985, 3, 2)),
-                    gender: pb::Gender::Female.into(),
-                    ethnicity: "Tày".into(),
-                    category: pb::PersonCategory::CivilServant.into(),
-                    employed_from: Some(date(2006, 9, 1)),
-                    ..Default::default()
-                }),
-                placements: vec![pb::Placement {
-                    unit: unit.into(),
-                    post_title: "Chuyên viên".into(),
-                    valid_from: Some(date(2020, 1, 1)),
-                    ..Default::default()
-                }],
-                ..Default::default()
-            }),
-            request_id: String::new(),
-        })
-        .await
-        .expect("creating a person")
-        .into_inner()
-        .person
-        .expect("person")
-        .name
-}
 
 fn movement(person: &str, from: &str, to: &str, kind: pb::RotationKind) -> pb::CreateRotationRequest {
     let returns = kind != pb::RotationKind::Transfer;
@@ -100,7 +68,7 @@ async fn two_concurrent_movements_for_one_person_create_exactly_one() {
     let commune = committee_unit(&app, "localities/06463", "Ủy ban nhân dân thị trấn Đồng Mỏ", None).await.name;
     let province = committee_unit(&app, "localities/20", "Sở Nội vụ tỉnh Lạng Sơn", None).await.name;
     for round in 0..ROUNDS {
-        let person = person_at(&app, &format!("Lường Thị Thu {round}"), &source).await;
+        let person = person_at(&app, &format!("Lường Thị Thu {round}"), &source, None).await;
         // Two different movements of the same person, sent at the same time.
         let requests = [
             movement(&person, &source, &commune, pb::RotationKind::Rotation),
@@ -144,7 +112,7 @@ async fn two_concurrent_starts_of_one_movement_move_the_placements_once() {
     let source = committee_unit(&app, "localities/05977", "Ủy ban nhân dân phường Vĩnh Trại", None).await.name;
     let commune = committee_unit(&app, "localities/06463", "Ủy ban nhân dân thị trấn Đồng Mỏ", None).await.name;
     for round in 0..ROUNDS {
-        let person = person_at(&app, &format!("Hà Văn Sơn {round}"), &source).await;
+        let person = person_at(&app, &format!("Hà Văn Sơn {round}"), &source, None).await;
         let made = app
             .as_admin()
             .rotations()
@@ -183,7 +151,7 @@ async fn the_database_refuses_a_second_open_movement_written_past_the_service() 
     app.load_demo().await;
     let source = committee_unit(&app, "localities/05977", "Ủy ban nhân dân phường Vĩnh Trại", None).await.name;
     let commune = committee_unit(&app, "localities/06463", "Ủy ban nhân dân thị trấn Đồng Mỏ", None).await.name;
-    let person = person_at(&app, "Vi Văn Toàn", &source).await;
+    let person = person_at(&app, "Vi Văn Toàn", &source, None).await;
     let made = app
         .as_admin()
         .rotations()
@@ -249,7 +217,7 @@ async fn two_concurrent_additions_of_one_person_to_a_pool_add_exactly_one_member
     let app = spawn_app().await;
     app.load_demo().await;
     let office = committee_unit(&app, "localities/06463", "Ủy ban nhân dân thị trấn Đồng Mỏ", None).await.name;
-    let person = person_at(&app, "Hoàng Văn Đạt", &office).await;
+    let person = person_at(&app, "Hoàng Văn Đạt", &office, None).await;
     for round in 0..ROUNDS {
         let made = app.as_admin().pools().create_succession_pool(pool(&office)).await.expect("a pool").into_inner();
         let name = made.succession_pool.expect("a pool").name;
@@ -282,7 +250,7 @@ async fn the_database_refuses_a_second_open_membership_written_past_the_service(
     let app = spawn_app().await;
     app.load_demo().await;
     let office = committee_unit(&app, "localities/06463", "Ủy ban nhân dân thị trấn Đồng Mỏ", None).await.name;
-    let person = person_at(&app, "Nông Thị Hoa", &office).await;
+    let person = person_at(&app, "Nông Thị Hoa", &office, None).await;
     let made = app.as_admin().pools().create_succession_pool(pool(&office)).await.expect("a pool").into_inner();
     let name = made.succession_pool.expect("a pool").name;
     app.as_admin().pools().add_candidate(add(&name, &person, date(2022, 3, 1))).await.expect("the first membership");
@@ -322,7 +290,7 @@ async fn the_migration_names_people_with_two_open_movements_and_leaves_the_choic
     app.load_demo().await;
     let source = committee_unit(&app, "localities/05977", "Ủy ban nhân dân phường Vĩnh Trại", None).await.name;
     let commune = committee_unit(&app, "localities/06463", "Ủy ban nhân dân thị trấn Đồng Mỏ", None).await.name;
-    let person = person_at(&app, "Mã Văn Khải", &source).await;
+    let person = person_at(&app, "Mã Văn Khải", &source, None).await;
     let made = app
         .as_admin()
         .rotations()
@@ -365,7 +333,7 @@ async fn the_migration_names_overlapping_memberships_and_leaves_the_choice_to_a_
     let app = spawn_app().await;
     app.load_demo().await;
     let office = committee_unit(&app, "localities/06463", "Ủy ban nhân dân thị trấn Đồng Mỏ", None).await.name;
-    let person = person_at(&app, "Triệu Thị Mai", &office).await;
+    let person = person_at(&app, "Triệu Thị Mai", &office, None).await;
     let made = app.as_admin().pools().create_succession_pool(pool(&office)).await.expect("a pool").into_inner();
     let name = made.succession_pool.expect("a pool").name;
     app.as_admin().pools().add_candidate(add(&name, &person, date(2022, 3, 1))).await.expect("a membership");

@@ -18,7 +18,7 @@ use crate::helpers::{TestApp, date, fails_with, rejects, spawn_app, unit};
 type Change = Box<dyn Fn(&mut pb::Rotation)>;
 
 /// Creates a person placed at `unit` from 2020-01-01 (until `until`); returns the name.
-async fn person_at(app: &TestApp, full_name: &str, unit: &str, until: Option<pb::Date>) -> String {
+pub(crate) async fn person_at(app: &TestApp, full_name: &str, unit: &str, until: Option<pb::Date>) -> String {
     app.as_admin()
         .people()
         .create_person(pb::CreatePersonRequest {
