@@ -26,7 +26,9 @@ pub use queries::{any_pending, catch_up, flush, stored_and_derived};
 /// server; runs until the task is dropped. A failure (the database away, or a role
 /// that may only read) is logged and tried again at the next tick.
 pub async fn keep_up(db: DatabaseConnection, interval: Duration) {
-    let mut ticks = tokio::time::interval(interval);
+    // The first tick one interval from now, not at once: start-up has just caught up
+    // (at migrate), and an immediate tick would race what the server writes first.
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
