@@ -13,6 +13,15 @@
 #   pg_stop          stops the cluster and removes its temp dir; idempotent,
 #                    safe to call from an EXIT trap whether or not pg_start
 #                    ran or succeeded.
+#   pg_kill          crashes the running cluster of PG_DIR: SIGKILL to the
+#                    postmaster and every server process it started (fault tests).
+#   pg_restart       starts the cluster of PG_DIR again on PG_PORT (after
+#                    pg_kill: crash recovery runs) and waits until it accepts
+#                    connections.
+#
+# PG_EXTRA_CONF, when set, is appended to the cluster's settings (e.g.
+# `synchronous_commit = on` for a test that kills the server and counts the
+# commits it acknowledged).
 #
 # PostgreSQL refuses to run as root: when root, the cluster is owned and run by
 # the `postgres` OS user (HRPLAN_PG_OS_USER overrides; `nobody` if neither
@@ -198,6 +207,7 @@ max_connections = 200
 fsync = off
 synchronous_commit = off
 full_page_writes = off
+${PG_EXTRA_CONF:-}
 EOF
         if _pg_run "$PG_BINDIR/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" \
                 -w -t 60 -s start >/dev/null 2>&1 && _pg_wait_ready; then
@@ -238,4 +248,40 @@ pg_stop() {
     PG_DIR=""
     PG_PORT=""
     PG_URL=""
+}
+
+pg_kill() {
+    [[ -n "$PG_DIR" && -f "$PG_DIR/data/postmaster.pid" ]] || { _pg_log "pg_kill: no running cluster in PG_DIR"; return 1; }
+    local pid children _
+    pid="$(head -n1 "$PG_DIR/data/postmaster.pid")"
+    [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+    # Stop the postmaster first so that it starts nothing new, then kill its
+    # children and itself: a postmaster killed alone leaves its backends holding
+    # the shared memory, and a new one would refuse to start beside them.
+    kill -STOP "$pid" 2>/dev/null || true
+    children="$(pgrep -P "$pid" | tr '\n' ' ' || true)"
+    # shellcheck disable=SC2086 # a list of PIDs
+    [[ -z "${children// /}" ]] || kill -KILL $children 2>/dev/null || true
+    kill -KILL "$pid" 2>/dev/null || true
+    local alive p
+    for _ in $(seq 1 200); do
+        alive=0
+        for p in $pid $children; do
+            kill -0 "$p" 2>/dev/null && alive=1
+        done
+        (( alive )) || return 0
+        sleep 0.05
+    done
+    _pg_log "pg_kill: server processes still alive after 10 s"
+    return 1
+}
+
+pg_restart() {
+    [[ -n "$PG_DIR" && -n "$PG_PORT" ]] || { _pg_log "pg_restart: PG_DIR and PG_PORT are needed"; return 1; }
+    if [[ -z "$PG_BINDIR" ]]; then
+        pg_find_bindir || return 1
+    fi
+    _pg_setup_user || return 1
+    _pg_run "$PG_BINDIR/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -w -t 60 -s start >/dev/null 2>&1 \
+        && _pg_wait_ready
 }

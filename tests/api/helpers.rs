@@ -85,6 +85,16 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut ServerConfig)) -> TestAp
         hrplan::telemetry::init(&filter);
     }
     let (url, sqlite_path) = fresh_database().await;
+    spawn_app_on(url, sqlite_path, configure).await
+}
+
+/// Spawns a server on the database at `url` (a SQLite file to remove with the app, if
+/// any) after `configure` adjusts its configuration.
+pub async fn spawn_app_on(
+    url: String,
+    sqlite_path: Option<PathBuf>,
+    configure: impl FnOnce(&mut ServerConfig),
+) -> TestApp {
     let mut config = ServerConfig::new(url.clone());
     config.keys = KeyConfig::Hs256(SECRET.to_vec());
     config.health_probe_interval = Duration::from_millis(100);

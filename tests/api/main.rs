@@ -10,6 +10,7 @@ mod deadline;
 mod demo;
 mod enrollments;
 mod facts;
+mod faults;
 mod helpers;
 mod identity;
 mod localities;
