@@ -154,7 +154,8 @@ pub fn evaluations(response: &mut pb::SummarizeEvaluationsResponse, threshold: i
 }
 
 /// Suppresses a GetStandardCompliance response; the minimums missed list their
-/// hidden cells last, so that their order tells nothing of a hidden count.
+/// hidden cells last, by level name, so that their order tells nothing of a hidden
+/// count.
 pub fn compliance(response: &mut pb::GetStandardComplianceResponse, threshold: i64) {
     let mut sheet = Sheet::default();
     let pb::GetStandardComplianceResponse { total, children, own_units, .. } = response;
@@ -167,7 +168,10 @@ pub fn compliance(response: &mut pb::GetStandardComplianceResponse, threshold: i
     }
     sheet.finish(threshold);
     for group in response.total.iter_mut().chain(response.children.iter_mut()).chain(response.own_units.iter_mut()) {
-        group.missed_minimums.sort_by_key(|c| c.suppressed);
+        group.missed_minimums.sort_by(|a, b| match (a.suppressed, b.suppressed) {
+            (true, true) => a.key.cmp(&b.key),
+            (x, y) => x.cmp(&y),
+        });
     }
 }
 
