@@ -348,15 +348,6 @@ pub fn cells_to_pb(cells: &[CellValue]) -> Vec<pb::Cell> {
     cells.iter().map(cell_to_pb).collect()
 }
 
-/// Hides the cells smaller than `threshold`, if the caller gets one, and puts them on
-/// the wire.
-pub fn cells_out(mut cells: Vec<CellValue>, threshold: Option<i64>) -> Vec<pb::Cell> {
-    if let Some(threshold) = threshold {
-        cells.iter_mut().for_each(|c| c.suppress_below(threshold));
-    }
-    cells_to_pb(&cells)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

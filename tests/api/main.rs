@@ -33,6 +33,7 @@ mod sheet_import;
 mod staffing;
 mod standards;
 mod succession;
+mod suppression;
 mod training_plans;
 mod training_races;
 mod unit_of_work;

@@ -1,7 +1,6 @@
 //! The rules of the activity reports (training, movements, staffing): report periods,
 //! which figures an enrolment counts towards, the cells of training and movement
-//! figures with the suppression of cells whose denominator is hidden, and vacancies
-//! against quota.
+//! figures (suppressed by [`super::disclosure`]), and vacancies against quota.
 
 use std::collections::BTreeMap;
 
@@ -19,28 +18,6 @@ use crate::{
 /// its start, if it is.
 pub fn period_violation(start: NaiveDate, end: NaiveDate) -> Option<Violation> {
     (end < start).then(|| Violation::new("period_end", format!("{end} is before period_start {start}")))
-}
-
-/// Hides a cell whose denominator is hidden: a count of a hidden whole would disclose
-/// the whole (and through it the small group the whole is).
-pub fn hide_with_denominator(cell: &mut CellValue) {
-    cell.count = 0;
-    cell.denominator = 0;
-    cell.cumulative = cell.cumulative.map(|_| 0);
-    cell.suppressed = true;
-}
-
-/// Suppresses `base` below `threshold`, then the cells taken of it: all of them when
-/// `base` was hidden, else each below the threshold on its own.
-pub fn suppress_dependent(threshold: i64, base: &mut CellValue, dependents: &mut [&mut CellValue]) {
-    base.suppress_below(threshold);
-    for cell in dependents.iter_mut() {
-        if base.suppressed {
-            hide_with_denominator(cell);
-        } else {
-            cell.suppress_below(threshold);
-        }
-    }
 }
 
 // ---- training ----------------------------------------------------------------------
@@ -124,22 +101,16 @@ pub struct TrainingCells {
 }
 
 /// The cells of `counts` in a group of `headcount` people: under way of the
-/// headcount, the others of under way; with a `threshold`, small cells are hidden, and
-/// every other cell with a hidden under-way count.
-pub fn training_cells(counts: &TrainingCounts, headcount: i64, threshold: Option<i64>) -> TrainingCells {
+/// headcount, the others of under way.
+pub fn training_cells(counts: &TrainingCounts, headcount: i64) -> TrainingCells {
     let of = |key: &str, label: &str, count: i64| CellValue::new(key, label, count, counts.under_way);
-    let mut cells = TrainingCells {
+    TrainingCells {
         under_way: CellValue::new("under_way", "Đang đào tạo, bồi dưỡng trong kỳ", counts.under_way, headcount),
         started: of("started", "Bắt đầu trong kỳ", counts.started),
         completed: of("completed", "Hoàn thành trong kỳ", counts.completed),
         discontinued: of("discontinued", "Bỏ học, không đạt trong kỳ", counts.discontinued),
         in_progress: of("in_progress", "Đang học cuối kỳ", counts.in_progress),
-    };
-    if let Some(threshold) = threshold {
-        let TrainingCells { under_way, started, completed, discontinued, in_progress } = &mut cells;
-        suppress_dependent(threshold, under_way, &mut [started, completed, discontinued, in_progress]);
     }
-    cells
 }
 
 // ---- movements ---------------------------------------------------------------------
@@ -240,31 +211,16 @@ pub struct MovementCells {
     pub promoted: CellValue,
 }
 
-/// The cells of `counts`: every dimension of the total, promoted of the completed;
-/// with a `threshold`, small cells are hidden, and promoted with a hidden completed
-/// count.
-pub fn movement_cells(counts: &MovementCounts, threshold: Option<i64>) -> MovementCells {
+/// The cells of `counts`: every dimension of the total, promoted of the completed.
+pub fn movement_cells(counts: &MovementCounts) -> MovementCells {
     let cell = |map: &BTreeMap<&str, i64>, (key, label): (&str, &str)| {
         CellValue::new(key, label, map.get(key).copied().unwrap_or_default(), counts.total)
     };
-    let mut kinds: Vec<CellValue> = Kind::ALL.iter().map(|k| cell(&counts.kinds, kind_cell(*k))).collect();
-    let mut directions: Vec<CellValue> =
-        DIRECTIONS.iter().map(|d| cell(&counts.directions, direction_cell(*d))).collect();
-    let mut statuses: Vec<CellValue> = Status::ALL.iter().map(|s| cell(&counts.statuses, status_cell(*s))).collect();
+    let kinds: Vec<CellValue> = Kind::ALL.iter().map(|k| cell(&counts.kinds, kind_cell(*k))).collect();
+    let directions: Vec<CellValue> = DIRECTIONS.iter().map(|d| cell(&counts.directions, direction_cell(*d))).collect();
+    let statuses: Vec<CellValue> = Status::ALL.iter().map(|s| cell(&counts.statuses, status_cell(*s))).collect();
     let completed = counts.statuses.get(Status::Completed.as_str()).copied().unwrap_or_default();
-    let mut promoted = CellValue::new("promoted", "Được đề bạt, bổ nhiệm sau khi kết thúc", counts.promoted, completed);
-    if let Some(threshold) = threshold {
-        for c in kinds.iter_mut().chain(directions.iter_mut()) {
-            c.suppress_below(threshold);
-        }
-        for s in &mut statuses {
-            if s.key == Status::Completed.as_str() {
-                suppress_dependent(threshold, s, &mut [&mut promoted]);
-            } else {
-                s.suppress_below(threshold);
-            }
-        }
-    }
+    let promoted = CellValue::new("promoted", "Được đề bạt, bổ nhiệm sau khi kết thúc", counts.promoted, completed);
     MovementCells { kinds, directions, statuses, promoted }
 }
 
@@ -334,27 +290,10 @@ mod tests {
     #[test]
     fn training_cells_are_taken_of_the_enrolments_under_way() {
         let counts = TrainingCounts { under_way: 10, started: 6, completed: 4, discontinued: 1, in_progress: 5 };
-        let cells = training_cells(&counts, 40, None);
+        let cells = training_cells(&counts, 40);
         assert_eq!((cells.under_way.count, cells.under_way.denominator), (10, 40));
         assert_eq!((cells.started.count, cells.started.denominator), (6, 10));
         assert!((cells.completed.percent() - 40.0).abs() < 1e-9);
-        let hidden = training_cells(&counts, 40, Some(5));
-        assert!(!hidden.under_way.suppressed && !hidden.started.suppressed && !hidden.in_progress.suppressed);
-        assert!(hidden.discontinued.suppressed && hidden.discontinued.count == 0);
-        assert_eq!(hidden.discontinued.denominator, 10);
-    }
-
-    #[test]
-    fn a_hidden_denominator_hides_every_cell_taken_of_it() {
-        let counts = TrainingCounts { under_way: 3, started: 0, completed: 3, discontinued: 0, in_progress: 0 };
-        let hidden = training_cells(&counts, 100, Some(5));
-        for cell in [&hidden.under_way, &hidden.started, &hidden.completed, &hidden.in_progress] {
-            assert!(cell.suppressed, "{cell:?}");
-            assert_eq!(cell.count, 0);
-        }
-        assert_eq!((hidden.completed.denominator, hidden.under_way.denominator), (0, 100));
-        let exact = training_cells(&counts, 100, None);
-        assert_eq!((exact.completed.count, exact.completed.denominator), (3, 3));
     }
 
     #[test]
@@ -364,7 +303,7 @@ mod tests {
         counts.add(&m(Kind::Rotation, Direction::Downward, Status::Completed, true, 6));
         counts.add(&m(Kind::Rotation, Direction::Upward, Status::Completed, false, 2));
         counts.add(&m(Kind::Transfer, Direction::Lateral, Status::Active, false, 1));
-        let cells = movement_cells(&counts, None);
+        let cells = movement_cells(&counts);
         let keys = |cells: &[CellValue]| cells.iter().map(|c| (c.key.clone(), c.count)).collect::<Vec<_>>();
         assert_eq!(
             keys(&cells.kinds),
@@ -375,15 +314,6 @@ mod tests {
         assert!(cells.kinds.iter().all(|c| c.denominator == 9));
         assert_eq!((cells.promoted.count, cells.promoted.denominator), (6, 8));
         assert!((cells.promoted.percent() - 75.0).abs() < 1e-9);
-
-        let hidden = movement_cells(&counts, Some(5));
-        assert!(hidden.directions[1].suppressed && !hidden.directions[0].suppressed);
-        assert!(!hidden.promoted.suppressed, "8 completed and 6 promoted are both shown");
-        let mut few = MovementCounts::default();
-        few.add(&m(Kind::Rotation, Direction::Downward, Status::Completed, false, 3));
-        few.add(&m(Kind::Rotation, Direction::Downward, Status::Active, false, 9));
-        let hidden = movement_cells(&few, Some(5));
-        assert!(hidden.promoted.suppressed && hidden.promoted.denominator == 0, "its denominator is hidden");
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //! standard compliance; [`activity`] holds those of the activity reports.
 
 pub mod activity;
+pub mod disclosure;
+pub mod suppression;
 
 use std::collections::BTreeMap;
 
@@ -41,17 +43,6 @@ impl CellValue {
     /// count / denominator × 100, or 0 for an empty group.
     pub fn percent(&self) -> f64 {
         percent(self.count, self.denominator)
-    }
-
-    /// Hides the cell when it is non-empty and smaller than `threshold`, so that a
-    /// small group cannot be singled out. Zero stays zero: it discloses nobody.
-    pub fn suppress_below(&mut self, threshold: i64) {
-        let small = |n: i64| n > 0 && n < threshold;
-        if small(self.count) || self.cumulative.is_some_and(small) {
-            self.suppressed = true;
-            self.count = 0;
-            self.cumulative = self.cumulative.map(|_| 0);
-        }
     }
 }
 
@@ -213,19 +204,6 @@ mod tests {
         assert!((percent(240, 244) - 98.3606).abs() < 1e-3);
         assert!((percent(244, 2886) - 8.4546).abs() < 1e-3);
         assert_eq!(cells.last().map(|c| c.count), Some(0));
-    }
-
-    #[test]
-    fn small_cells_are_suppressed_but_zero_is_not() {
-        let mut small = CellValue::new("a", "a", 3, 100);
-        small.suppress_below(5);
-        assert!(small.suppressed && small.count == 0);
-        let mut zero = CellValue::new("b", "b", 0, 100);
-        zero.suppress_below(5);
-        assert!(!zero.suppressed);
-        let mut large = CellValue::new("c", "c", 5, 100);
-        large.suppress_below(5);
-        assert!(!large.suppressed && large.count == 5);
     }
 
     #[test]

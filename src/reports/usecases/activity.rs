@@ -18,6 +18,7 @@ use crate::{
             ALL_PROGRAMMES_LABEL, MovementCounts, ProgrammeKey, Staffing, TrainingCounts, kind_label, movement_cells,
             programme_keys, training_cells,
         },
+        rules::disclosure,
         wire::{GetStaffingSummary, OverPeriod, category_to_pb, cell_to_pb, cells_to_pb},
     },
     scales::{queries as scale, rules::scale_name},
@@ -62,7 +63,6 @@ pub async fn staffing(
 pub async fn training_in(read: &Read<'_>, request: OverPeriod) -> Result<pb::SummarizeTrainingResponse> {
     let OverPeriod { population, start, end } = request;
     let population = read.scope(population).await?;
-    let threshold = read.threshold();
     let Places { total: root, children, own_units } = read.places(&population).await?;
     let headcounts = activity::headcounts(read.conn(), &population).await?;
     let rows = activity::training_counts(read.conn(), &population, start, end).await?;
@@ -101,7 +101,7 @@ pub async fn training_in(read: &Read<'_>, request: OverPeriod) -> Result<pb::Sum
             .iter()
             .map(|(key, label)| {
                 let figures = counts.and_then(|c| c.get(key)).copied().unwrap_or_default();
-                let cells = training_cells(&figures, headcount, threshold);
+                let cells = training_cells(&figures, headcount);
                 let (kind, scale, level) = match key {
                     ProgrammeKey::All => (pb::ProgrammeKind::Unspecified, String::new(), String::new()),
                     ProgrammeKey::Kind(kind) => {
@@ -145,14 +145,18 @@ pub async fn training_in(read: &Read<'_>, request: OverPeriod) -> Result<pb::Sum
         let code = place.group.as_str();
         summary(place, headcounts.get(code).copied().unwrap_or_default(), groups.get(code))
     };
-    Ok(pb::SummarizeTrainingResponse {
+    let mut response = pb::SummarizeTrainingResponse {
         as_of: Some(to_date(population.as_of)),
         period_start: Some(to_date(start)),
         period_end: Some(to_date(end)),
         total: Some(total_summary),
         children: children.iter().map(of).collect(),
         own_units: own_units.as_ref().map(of),
-    })
+    };
+    if let Some(threshold) = read.threshold() {
+        disclosure::training(&mut response, threshold);
+    }
+    Ok(response)
 }
 
 /// SummarizeRotations, in `read`'s snapshot: the movements touching the scope over a
@@ -160,7 +164,6 @@ pub async fn training_in(read: &Read<'_>, request: OverPeriod) -> Result<pb::Sum
 pub async fn rotations_in(read: &Read<'_>, request: OverPeriod) -> Result<pb::SummarizeRotationsResponse> {
     let OverPeriod { population, start, end } = request;
     let population = read.scope(population).await?;
-    let threshold = read.threshold();
     let Places { total: root, children, own_units } = read.places(&population).await?;
     let rows = activity::movement_counts(read.conn(), &population, start, end).await?;
 
@@ -173,7 +176,7 @@ pub async fn rotations_in(read: &Read<'_>, request: OverPeriod) -> Result<pb::Su
         }
     }
     let summary = |group: &Place, counts: &MovementCounts| {
-        let cells = movement_cells(counts, threshold);
+        let cells = movement_cells(counts);
         pb::RotationSummary {
             locality: group.name.clone(),
             display_name: group.display_name.clone(),
@@ -186,14 +189,18 @@ pub async fn rotations_in(read: &Read<'_>, request: OverPeriod) -> Result<pb::Su
     };
     let empty = MovementCounts::default();
     let of = |place: &Place| summary(place, groups.get(place.group.as_str()).unwrap_or(&empty));
-    Ok(pb::SummarizeRotationsResponse {
+    let mut response = pb::SummarizeRotationsResponse {
         as_of: Some(to_date(population.as_of)),
         period_start: Some(to_date(start)),
         period_end: Some(to_date(end)),
         total: Some(summary(&root, &total)),
         children: children.iter().map(of).collect(),
         own_units: own_units.as_ref().map(of),
-    })
+    };
+    if let Some(threshold) = read.threshold() {
+        disclosure::rotations(&mut response, threshold);
+    }
+    Ok(response)
 }
 
 /// GetStaffingSummary, in `read`'s snapshot: headcount against quota for the scope.

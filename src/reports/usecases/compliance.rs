@@ -18,9 +18,9 @@ use crate::{
         queries::workforce,
         rules::{
             CellValue, ComplianceTally, MEETING_LABEL, NOT_RATED_LABEL, PostGroup, RATINGS, WITH_STANDARD_LABEL,
-            ordered_cells,
+            disclosure, ordered_cells,
         },
-        wire::{GetStandardCompliance, SummarizeEvaluations, category_to_pb, cells_out, tier_to_pb},
+        wire::{GetStandardCompliance, SummarizeEvaluations, category_to_pb, cells_to_pb, tier_to_pb},
     },
     standards::compliance as standards,
     standards::rules::{Candidate, LevelRef, RankedLevel},
@@ -45,7 +45,7 @@ pub async fn evaluations_in(
     let SummarizeEvaluations { population, first_year, last_year } = request;
     let population = read.scope(population).await?;
     let (headcount, counts) = workforce::evaluation_counts(read.conn(), &population, first_year, last_year).await?;
-    let finish = |cells: Vec<CellValue>| cells_out(cells, read.threshold());
+    let finish = |cells: Vec<CellValue>| cells_to_pb(&cells);
     let years = (first_year..=last_year)
         .map(|year| {
             let count = |rating: &str| counts.get(&(year, rating.to_owned())).copied().unwrap_or_default();
@@ -68,7 +68,11 @@ pub async fn evaluations_in(
             pb::EvaluationYear { year, cells: finish(cells), good_or_better: good_or_better.into_iter().next() }
         })
         .collect();
-    Ok(pb::SummarizeEvaluationsResponse { as_of: Some(to_date(population.as_of)), headcount, years })
+    let mut response = pb::SummarizeEvaluationsResponse { as_of: Some(to_date(population.as_of)), headcount, years };
+    if let Some(threshold) = read.threshold() {
+        disclosure::evaluations(&mut response, threshold);
+    }
+    Ok(response)
 }
 
 /// Compliance tallies of one group: overall and per (tier, category).
@@ -154,7 +158,7 @@ pub async fn compliance_in(
             .map(|(_, _, label)| label.clone())
             .unwrap_or_default()
     };
-    let finish = |cell: CellValue| cells_out(vec![cell], read.threshold()).into_iter().next();
+    let finish = |cell: CellValue| cells_to_pb(&[cell]).into_iter().next();
     let standard_cells = |t: &ComplianceTally| {
         (
             finish(CellValue::new("with_standard", WITH_STANDARD_LABEL, t.with_standard, t.headcount)),
@@ -193,10 +197,14 @@ pub async fn compliance_in(
     };
     let empty = GroupCompliance::default();
     let of = |place: &Place| summary(place, groups.get(&place.group).unwrap_or(&empty));
-    Ok(pb::GetStandardComplianceResponse {
+    let mut response = pb::GetStandardComplianceResponse {
         as_of: Some(to_date(day)),
         total: Some(summary(&places.total, &total)),
         children: places.children.iter().map(of).collect(),
         own_units: places.own_units.as_ref().map(of),
-    })
+    };
+    if let Some(threshold) = read.threshold() {
+        disclosure::compliance(&mut response, threshold);
+    }
+    Ok(response)
 }

@@ -14,8 +14,9 @@ use crate::{
             Population,
             workforce::{self, GroupCounts, ScaleLevels},
         },
+        rules::disclosure,
         rules::{AGE_BANDS, CellValue, ordered_cells},
-        wire::{CompareWorkforceProfiles, GetWorkforceProfile, cells_out},
+        wire::{CompareWorkforceProfiles, GetWorkforceProfile, cells_to_pb},
     },
 };
 
@@ -76,29 +77,32 @@ async fn profile(read: &Read<'_>, population: &Population) -> Result<pb::GetWork
     let places = read.places(population).await?;
     let levels = workforce::scale_levels(read.conn()).await?;
     let groups = workforce::workforce_counts(read.conn(), population, &levels).await?;
-    let builder = ProfileBuilder { levels: &levels, threshold: read.threshold() };
+    let builder = ProfileBuilder { levels: &levels };
     let mut total = GroupCounts::default();
     groups.values().for_each(|g| total.accumulate(g));
     let empty = GroupCounts::default();
     let profile = |place: &Place| {
         builder.profile(place.name.clone(), place.display_name.clone(), groups.get(&place.group).unwrap_or(&empty))
     };
-    Ok(pb::GetWorkforceProfileResponse {
+    let mut response = pb::GetWorkforceProfileResponse {
         as_of: Some(to_date(population.as_of)),
         total: Some(builder.profile(places.total.name.clone(), places.total.display_name.clone(), &total)),
         children: places.children.iter().map(profile).collect(),
         own_units: places.own_units.as_ref().map(profile),
-    })
+    };
+    if let Some(threshold) = read.threshold() {
+        disclosure::workforce_profile(&mut response, threshold);
+    }
+    Ok(response)
 }
 
 struct ProfileBuilder<'a> {
     levels: &'a ScaleLevels,
-    threshold: Option<i64>,
 }
 
 impl ProfileBuilder<'_> {
     fn finish(&self, cells: Vec<CellValue>) -> Vec<pb::Cell> {
-        cells_out(cells, self.threshold)
+        cells_to_pb(&cells)
     }
 
     fn profile(&self, locality: String, display_name: String, counts: &GroupCounts) -> pb::WorkforceProfile {
