@@ -10,3 +10,6 @@ pub mod pb {
 
 /// The encoded descriptor set of `proto/hrplan/v1`, served by reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/hrplan_descriptor.bin"));
+
+pub mod codec;
+pub mod inspect;

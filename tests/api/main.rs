@@ -11,6 +11,7 @@ mod demo;
 mod enrollments;
 mod facts;
 mod helpers;
+mod hygiene;
 mod identity;
 mod localities;
 mod locality_races;
