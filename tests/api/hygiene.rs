@@ -163,7 +163,7 @@ async fn a_nul_in_any_string_of_any_request_is_invalid_argument_naming_the_field
         let status = call_raw(&app, &path, body).await;
         assert_eq!(status.code(), Code::InvalidArgument, "{path}: {status:?}");
         let fields: Vec<String> = field_violations(&status).into_iter().map(|(f, _)| f).collect();
-        assert_eq!(fields, [field.clone()], "{path}: {status:?}");
+        assert_eq!(fields, [field], "{path}: {status:?}");
         tried += 1;
     }
     assert!(tried > 80, "only {tried} RPCs have a string field");
