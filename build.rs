@@ -24,6 +24,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out_dir = PathBuf::from(env::var("OUT_DIR")?);
     fs::write(out_dir.join("hrplan_descriptor.bin"), fds.encode_to_vec())?;
 
-    tonic_prost_build::configure().build_client(true).build_server(true).compile_fds(fds)?;
+    // Every message names itself (`prost::Name`) so that the one codec of every
+    // service (`grpc::codec`) finds its request in the descriptor set.
+    let mut config = tonic_prost_build::Config::new();
+    config.enable_type_names();
+    tonic_prost_build::configure()
+        .build_client(true)
+        .build_server(true)
+        .codec_path("crate::grpc::codec::Codec")
+        .compile_fds_with_config(fds, config)?;
     Ok(())
 }

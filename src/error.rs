@@ -6,6 +6,8 @@ use sea_orm::{DbErr, RuntimeErr, SqlErr};
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, FieldViolation, PreconditionViolation, StatusExt};
 
+use crate::edge::quote::cap;
+
 /// A bad field in a request: its path (`locality.versions[0].valid_from`) and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
@@ -153,14 +155,27 @@ fn is_sqlite_busy(code: &str) -> bool {
     code.parse::<u32>().is_ok_and(|n| matches!(n & 0xff, 5 | 6))
 }
 
+/// The most bytes of `grpc-message` an answer carries: the last guard against echoing a
+/// caller's megabyte back as trailers (values are quoted short at the source, with
+/// `edge::quote`).
+pub const MAX_MESSAGE_BYTES: usize = 1024;
+
+/// The most bytes of each field violation's field and description.
+pub const MAX_DETAIL_BYTES: usize = 256;
+
 impl From<Error> for Status {
     fn from(err: Error) -> Self {
-        let message = err.to_string();
+        let message = cap(err.to_string(), MAX_MESSAGE_BYTES);
         match err {
             Error::InvalidArgument(violations) => {
                 let mut details = ErrorDetails::new();
                 details.set_bad_request(
-                    violations.into_iter().map(|v| FieldViolation::new(v.field, v.description)).collect::<Vec<_>>(),
+                    violations
+                        .into_iter()
+                        .map(|v| {
+                            FieldViolation::new(cap(v.field, MAX_DETAIL_BYTES), cap(v.description, MAX_DETAIL_BYTES))
+                        })
+                        .collect::<Vec<_>>(),
                 );
                 Status::with_error_details(Code::InvalidArgument, message, details)
             }
@@ -171,7 +186,13 @@ impl From<Error> for Status {
                 details.set_precondition_failure(
                     violations
                         .into_iter()
-                        .map(|v| PreconditionViolation::new("RULE", v.subject, v.description))
+                        .map(|v| {
+                            PreconditionViolation::new(
+                                "RULE",
+                                cap(v.subject, MAX_DETAIL_BYTES),
+                                cap(v.description, MAX_DETAIL_BYTES),
+                            )
+                        })
                         .collect::<Vec<_>>(),
                 );
                 Status::with_error_details(Code::FailedPrecondition, message, details)
@@ -208,6 +229,18 @@ mod tests {
             .unwrap_or_default();
         assert_eq!(fields, vec!["a".to_owned(), "b.c".to_owned()]);
         assert!(status.message().contains("b.c: bad c"));
+    }
+
+    #[test]
+    fn a_huge_message_or_description_is_cut_short() {
+        let huge = "ắ".repeat(1_000_000);
+        let status = Status::from(Error::invalid("q", huge.clone()));
+        assert!(status.message().len() <= MAX_MESSAGE_BYTES, "{} bytes", status.message().len());
+        let details = status.get_error_details();
+        let described = details.bad_request().map(|br| br.field_violations[0].description.len());
+        assert!(described.is_some_and(|n| n <= MAX_DETAIL_BYTES), "{described:?}");
+        let status = Status::from(Error::NotFound(huge));
+        assert!(status.message().len() <= MAX_MESSAGE_BYTES);
     }
 
     #[test]

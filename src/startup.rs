@@ -136,6 +136,7 @@ impl Application {
             .layer(tower::limit::GlobalConcurrencyLimitLayer::new(config.max_concurrent_requests))
             .layer(option_layer(cors))
             .layer(tonic_web::GrpcWebLayer::new())
+            .layer(tower::util::MapResponseLayer::new(crate::grpc::codec::oversize_is_resource_exhausted))
             .add_routes(
                 services
                     .routes

@@ -77,11 +77,12 @@ impl Code {
             return Err("is required".to_owned());
         }
         if !code.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(format!("`{code}` must be digits only"));
+            return Err(format!("{} must be digits only", crate::edge::quote(code)));
         }
         if Tier::from_code_len(code.len()).is_none() {
             return Err(format!(
-                "`{code}` has {} digits; a code has 2 (province), 3 (district) or 5 (commune)",
+                "{} has {} digits; a code has 2 (province), 3 (district) or 5 (commune)",
+                crate::edge::quote(code),
                 code.len()
             ));
         }

@@ -57,11 +57,14 @@ fn term_condition<C>(term: &str, fields: &[Field<C>]) -> Result<C, String> {
     } else if let Some((f, v)) = term.split_once(':') {
         (f.trim(), true, v.trim(), true)
     } else {
-        return Err(format!("cannot read `{term}`; expected `field = value`, `field != value` or `field:value`"));
+        return Err(format!(
+            "cannot read {}; expected `field = value`, `field != value` or `field:value`",
+            crate::edge::quote(term)
+        ));
     };
     let field = fields.iter().find(|f| f.name == name).ok_or_else(|| {
         let known: Vec<&str> = fields.iter().map(|f| f.name).collect();
-        format!("unknown field `{name}`; filterable fields are {}", known.join(", "))
+        format!("unknown field {}; filterable fields are {}", crate::edge::quote(name), known.join(", "))
     })?;
     match (field.set, set) {
         (true, false) => return Err(format!("`{name}` holds a set; test it with `{name}:<value>`")),
@@ -88,17 +91,21 @@ pub fn order<K: Copy>(order_by: &str, keys: &[(&str, K)], default: K) -> Result<
         [] => return Ok((default, false)),
         [field] => (*field, "asc"),
         [field, direction] => (*field, *direction),
-        _ => return Err(format!("cannot read `{order_by}`; expected one of {}, optionally `desc`", names.join(", "))),
+        _ => {
+            return Err(format!(
+                "cannot read {}; expected one of {}, optionally `desc`",
+                crate::edge::quote(order_by),
+                names.join(", ")
+            ));
+        }
     };
-    let key = keys
-        .iter()
-        .find(|(n, _)| *n == field)
-        .map(|(_, k)| *k)
-        .ok_or_else(|| format!("cannot order by `{field}`; expected one of {}", names.join(", ")))?;
+    let key = keys.iter().find(|(n, _)| *n == field).map(|(_, k)| *k).ok_or_else(|| {
+        format!("cannot order by {}; expected one of {}", crate::edge::quote(field), names.join(", "))
+    })?;
     match direction {
         "asc" => Ok((key, false)),
         "desc" => Ok((key, true)),
-        other => Err(format!("unknown direction `{other}`; expected `asc` or `desc`")),
+        other => Err(format!("unknown direction {}; expected `asc` or `desc`", crate::edge::quote(other))),
     }
 }
 

@@ -7,7 +7,8 @@
 //! - [`filter`]: the one filter grammar (AIP-160 subset), with a field table per resource;
 //! - [`page`]: page sizes and tokens (AIP-158) as one [`page::Page`] type;
 //! - [`etag`]: etags (AIP-154) and their one check;
-//! - [`request`]: request identifiers (AIP-155), update masks, dates and timestamps.
+//! - [`request`]: request identifiers (AIP-155), update masks, dates and timestamps;
+//! - [`quote`]: quoting a caller's value in an error message, by a short prefix.
 //!
 //! # A new request field does not compile until it is handled
 //!
@@ -45,7 +46,9 @@ pub mod etag;
 pub mod filter;
 pub mod names;
 pub mod page;
+pub mod quote;
 pub mod request;
 pub mod violations;
 
+pub use quote::quote;
 pub use violations::Violations;

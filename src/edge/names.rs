@@ -11,10 +11,12 @@ pub fn parse_id(name: &str, collection: &str) -> Result<i64, String> {
     if name.is_empty() {
         return Err("is required".to_owned());
     }
-    name.strip_prefix(collection)
-        .and_then(|rest| rest.strip_prefix('/'))
-        .and_then(positive)
-        .ok_or_else(|| format!("`{name}` is not a name of the form `{collection}/{{id}}` with a positive integer id"))
+    name.strip_prefix(collection).and_then(|rest| rest.strip_prefix('/')).and_then(positive).ok_or_else(|| {
+        format!(
+            "{} is not a name of the form `{collection}/{{id}}` with a positive integer id",
+            crate::edge::quote(name)
+        )
+    })
 }
 
 /// Parses `{parent}/{parent_id}/{collection}/{id}` into both ids.
@@ -28,7 +30,10 @@ pub fn parse_child_id(name: &str, parent: &str, collection: &str) -> Result<(i64
         Some((positive(parent_id)?, positive(id)?))
     });
     parsed.ok_or_else(|| {
-        format!("`{name}` is not a name of the form `{parent}/{{id}}/{collection}/{{id}}` with positive integer ids")
+        format!(
+            "{} is not a name of the form `{parent}/{{id}}/{collection}/{{id}}` with positive integer ids",
+            crate::edge::quote(name)
+        )
     })
 }
 
@@ -171,7 +176,10 @@ pub fn snake_code(value: &str) -> Result<String, String> {
     } else if valid {
         Ok(value.to_owned())
     } else {
-        Err(format!("`{value}` must be lower snake case (a-z, 0-9, _, starting with a letter), 1 to 64 characters"))
+        Err(format!(
+            "{} must be lower snake case (a-z, 0-9, _, starting with a letter), 1 to 64 characters",
+            crate::edge::quote(value)
+        ))
     }
 }
 
@@ -187,7 +195,7 @@ impl ScaleName {
         }
         name.strip_prefix("scales/")
             .filter(|rest| !rest.contains('/'))
-            .ok_or_else(|| format!("`{name}` is not a scale name; expected `scales/{{scale}}`"))
+            .ok_or_else(|| format!("{} is not a scale name; expected `scales/{{scale}}`", crate::edge::quote(name)))
             .and_then(snake_code)
             .map(Self)
     }
@@ -214,7 +222,9 @@ impl LevelName {
         if name.is_empty() {
             return Err("is required".to_owned());
         }
-        let expected = || format!("`{name}` is not a level name; expected `scales/{{scale}}/levels/{{level}}`");
+        let expected = || {
+            format!("{} is not a level name; expected `scales/{{scale}}/levels/{{level}}`", crate::edge::quote(name))
+        };
         let rest = name.strip_prefix("scales/").ok_or_else(expected)?;
         let (scale, level) = rest.split_once("/levels/").ok_or_else(expected)?;
         if scale.contains('/') || level.contains('/') {

@@ -64,7 +64,11 @@ pub fn update_paths(v: &mut Violations, mask: Option<&prost_types::FieldMask>, a
                     }
                     other => v.add(
                         "update_mask",
-                        format!("`{other}` cannot be updated; updatable fields are {}", allowed.join(", ")),
+                        format!(
+                            "{} cannot be updated; updatable fields are {}",
+                            crate::edge::quote(other),
+                            allowed.join(", ")
+                        ),
                     ),
                 }
             }

@@ -10,3 +10,8 @@ pub mod pb {
 
 /// The encoded descriptor set of `proto/hrplan/v1`, served by reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/hrplan_descriptor.bin"));
+
+pub mod codec;
+#[doc(hidden)]
+pub mod fuzzing;
+pub mod inspect;

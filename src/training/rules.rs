@@ -144,7 +144,10 @@ pub fn line_id(value: &str) -> Result<String, String> {
     } else if ok {
         Ok(value.to_owned())
     } else {
-        Err(format!("`{value}` is not lower snake case of 1 to 64 characters (example: `political_theory`)"))
+        Err(format!(
+            "{} is not lower snake case of 1 to 64 characters (example: `political_theory`)",
+            crate::edge::quote(value)
+        ))
     }
 }
 

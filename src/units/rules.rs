@@ -210,10 +210,13 @@ pub fn parse_code(value: &str) -> Result<Option<String>, String> {
         return Ok(None);
     }
     if code.len() > MAX_CODE_CHARS {
-        return Err(format!("`{code}` is longer than {MAX_CODE_CHARS} characters"));
+        return Err(format!("{} is longer than {MAX_CODE_CHARS} characters", crate::edge::quote(code)));
     }
     if let Some(bad) = code.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))) {
-        return Err(format!("`{code}` holds `{bad}`; a unit code has letters, digits and - _ . / only"));
+        return Err(format!(
+            "{} holds `{bad}`; a unit code has letters, digits and - _ . / only",
+            crate::edge::quote(code)
+        ));
     }
     Ok(Some(code.to_owned()))
 }

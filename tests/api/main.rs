@@ -12,6 +12,7 @@ mod enrollments;
 mod facts;
 mod faults;
 mod helpers;
+mod hygiene;
 mod identity;
 mod localities;
 mod locality_races;
