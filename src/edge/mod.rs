@@ -7,7 +7,8 @@
 //! - [`filter`]: the one filter grammar (AIP-160 subset), with a field table per resource;
 //! - [`page`]: page sizes and tokens (AIP-158) as one [`page::Page`] type;
 //! - [`etag`]: etags (AIP-154) and their one check;
-//! - [`request`]: request identifiers (AIP-155), update masks, dates and timestamps.
+//! - [`request`]: request identifiers (AIP-155), update masks, dates and timestamps;
+//! - [`redact`]: what a write answers to a caller who may not read personal data.
 //!
 //! # A new request field does not compile until it is handled
 //!
@@ -45,6 +46,7 @@ pub mod etag;
 pub mod filter;
 pub mod names;
 pub mod page;
+pub mod redact;
 pub mod request;
 pub mod violations;
 

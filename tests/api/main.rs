@@ -37,3 +37,4 @@ mod training_races;
 mod unit_of_work;
 mod units;
 mod validation;
+mod write_rights;
