@@ -390,9 +390,9 @@ async fn patient_app() -> TestApp {
 }
 
 /// How long a writer outside the server holds SQLite's write lock in the load tests:
-/// longer than a pooled connection is waited for (5 s), well under SQLite's busy
-/// timeout (10 s).
-const OUTSIDE_WRITE: Duration = Duration::from_secs(4);
+/// longer than a pooled connection is waited for and than SQLite's default busy
+/// timeout (5 s each), well under the busy timeout the server sets (10 s).
+const OUTSIDE_WRITE: Duration = Duration::from_secs(6);
 
 /// On SQLite, a writer outside the server (a second process, a long import) holding
 /// the database's write lock for [`OUTSIDE_WRITE`] from now on, so that the server's
