@@ -1,8 +1,10 @@
 //! The unit of work: the one path every write takes.
 //!
 //! A use case runs [`retrying`] around [`Write::begin`] … [`Tx::commit`]:
-//! 1. [`Write::begin`] begins a transaction: on SQLite `BEGIN IMMEDIATE`, so writers queue one behind
-//!    the other and a check made inside the transaction still holds at its commit; on
+//! 1. [`Write::begin`] begins a transaction: on SQLite `BEGIN IMMEDIATE`, after waiting for the
+//!    process's write turn on that database ([`store::write_turn`], until the caller's deadline),
+//!    so writers queue one behind the other and a check made inside the transaction still
+//!    holds at its commit; on
 //!    PostgreSQL `READ COMMITTED` with the row locks and constraints each use case
 //!    takes, or `REPEATABLE READ` for a write that plans from several reads
 //!    ([`Write::snapshot`]);
@@ -45,6 +47,7 @@ use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, FromQueryResult, IsolationLevel,
     SqlErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
+use tokio::sync::OwnedSemaphorePermit;
 
 use crate::{
     context::{Principal, RequestContext},
@@ -79,9 +82,13 @@ where
 /// The transaction of a unit of work, with the request it serves.
 #[derive(Debug)]
 pub struct Tx<'a> {
+    // Declared before `turn`, so that a dropped transaction is rolled back before the
+    // next writer's turn begins.
     txn: DatabaseTransaction,
     ctx: &'a RequestContext,
     write: Write,
+    /// The SQLite write turn ([`store::write_turn`]), held until the transaction ends.
+    turn: Option<OwnedSemaphorePermit>,
 }
 
 impl Tx<'_> {
@@ -113,7 +120,8 @@ impl Tx<'_> {
     /// still waits, and commits (or, for `validate_only`, rolls back); answers the
     /// use case's value.
     pub async fn commit<T>(self, done: Done<T>) -> Result<T> {
-        let Self { txn, ctx, write } = self;
+        // `_turn` lives to the end of this function: past the commit.
+        let Self { txn, ctx, write, turn: _turn } = self;
         let subject = ctx.principal.subject.as_str();
         if let Some(key) = &write.key {
             let (method, request_id, resource) = (write.method, key.request_id.as_str(), done.resource.as_str());
@@ -252,7 +260,9 @@ impl Write {
 
     /// Begins the unit of work, claiming the request key if there is one.
     pub async fn begin<'a>(&self, db: &DatabaseConnection, ctx: &'a RequestContext) -> Result<Begun<'a>> {
-        let tx = Tx { txn: begin(db, self.isolation).await?, ctx, write: self.clone() };
+        // The turn first, then a connection: a queued writer holds no connection.
+        let turn = store::write_turn(db, ctx.deadline).await?;
+        let tx = Tx { txn: begin(db, self.isolation).await?, ctx, write: self.clone(), turn };
         match &self.key {
             Some(key) => match self.claim(&tx, key).await? {
                 Some(resource) => Ok(Begun::Replay(tx, resource)),

@@ -163,8 +163,14 @@ pub async fn reorganize(
     let reorg = &reorg;
     uow::retrying(|| async {
         let tx = match write.begin(db, ctx).await? {
+            // A retry is authorised as a first request would be now, then answered
+            // with the localities as they are now.
             Begun::Replay(tx, _) => {
-                let records = load(tx.conn(), &touched_list).await;
+                let records = async {
+                    authorize_reorganization(&tx, reorg).await?;
+                    load(tx.conn(), &touched_list).await
+                }
+                .await;
                 return tx.replay(records).await;
             }
             Begun::Fresh(tx) => tx,

@@ -7,6 +7,7 @@ use tonic::{Request, Response, Status};
 use super::usecases;
 use crate::{
     context::RequestContext,
+    edge::redact::for_caller,
     grpc::pb::{self, rotation_service_server::RotationService},
 };
 
@@ -31,7 +32,7 @@ impl RotationService for RotationApi {
     ) -> Result<Response<pb::CreateRotationResponse>, Status> {
         let ctx = RequestContext::of(&request)?;
         let rotation = usecases::create(&self.db, &ctx, request.into_inner().try_into()?).await?;
-        Ok(Response::new(pb::CreateRotationResponse { rotation: Some((&rotation).into()) }))
+        Ok(Response::new(pb::CreateRotationResponse { rotation: Some(for_caller(&ctx.principal, (&rotation).into())) }))
     }
 
     async fn get_rotation(
@@ -61,7 +62,7 @@ impl RotationService for RotationApi {
     ) -> Result<Response<pb::UpdateRotationResponse>, Status> {
         let ctx = RequestContext::of(&request)?;
         let rotation = usecases::update(&self.db, &ctx, request.into_inner().try_into()?).await?;
-        Ok(Response::new(pb::UpdateRotationResponse { rotation: Some((&rotation).into()) }))
+        Ok(Response::new(pb::UpdateRotationResponse { rotation: Some(for_caller(&ctx.principal, (&rotation).into())) }))
     }
 
     async fn delete_rotation(
@@ -79,7 +80,7 @@ impl RotationService for RotationApi {
     ) -> Result<Response<pb::StartRotationResponse>, Status> {
         let ctx = RequestContext::of(&request)?;
         let rotation = usecases::start(&self.db, &ctx, request.into_inner().try_into()?).await?;
-        Ok(Response::new(pb::StartRotationResponse { rotation: Some((&rotation).into()) }))
+        Ok(Response::new(pb::StartRotationResponse { rotation: Some(for_caller(&ctx.principal, (&rotation).into())) }))
     }
 
     async fn complete_rotation(
@@ -88,7 +89,9 @@ impl RotationService for RotationApi {
     ) -> Result<Response<pb::CompleteRotationResponse>, Status> {
         let ctx = RequestContext::of(&request)?;
         let rotation = usecases::complete(&self.db, &ctx, request.into_inner().try_into()?).await?;
-        Ok(Response::new(pb::CompleteRotationResponse { rotation: Some((&rotation).into()) }))
+        Ok(Response::new(pb::CompleteRotationResponse {
+            rotation: Some(for_caller(&ctx.principal, (&rotation).into())),
+        }))
     }
 
     async fn cancel_rotation(
@@ -97,6 +100,6 @@ impl RotationService for RotationApi {
     ) -> Result<Response<pb::CancelRotationResponse>, Status> {
         let ctx = RequestContext::of(&request)?;
         let rotation = usecases::cancel(&self.db, &ctx, request.into_inner().try_into()?).await?;
-        Ok(Response::new(pb::CancelRotationResponse { rotation: Some((&rotation).into()) }))
+        Ok(Response::new(pb::CancelRotationResponse { rotation: Some(for_caller(&ctx.principal, (&rotation).into())) }))
     }
 }

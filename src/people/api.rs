@@ -14,6 +14,7 @@ use super::{
 use crate::{
     context::RequestContext,
     domain::date::today,
+    edge::redact::for_caller,
     grpc::pb::{self, person_service_server::PersonService},
 };
 
@@ -41,7 +42,7 @@ impl PersonService for PersonApi {
     ) -> Result<Response<pb::CreatePersonResponse>, Status> {
         let ctx = RequestContext::of(&request)?;
         let value = people::create(&self.db, &ctx, request.into_inner().try_into()?).await?;
-        Ok(Response::new(pb::CreatePersonResponse { person: Some((&value).into()) }))
+        Ok(Response::new(pb::CreatePersonResponse { person: Some(for_caller(&ctx.principal, (&value).into())) }))
     }
 
     async fn get_person(
@@ -59,7 +60,7 @@ impl PersonService for PersonApi {
     ) -> Result<Response<pb::UpdatePersonResponse>, Status> {
         let ctx = RequestContext::of(&request)?;
         let value = people::update(&self.db, &ctx, request.into_inner().try_into()?).await?;
-        Ok(Response::new(pb::UpdatePersonResponse { person: Some((&value).into()) }))
+        Ok(Response::new(pb::UpdatePersonResponse { person: Some(for_caller(&ctx.principal, (&value).into())) }))
     }
 
     async fn delete_person(
@@ -120,7 +121,7 @@ impl PersonService for PersonApi {
     ) -> Result<Response<pb::CreatePlacementResponse>, Status> {
         let ctx = RequestContext::of(&request)?;
         let value = placements::create(&self.db, &ctx, request.into_inner().try_into()?).await?;
-        Ok(Response::new(pb::CreatePlacementResponse { placement: Some((&value).into()) }))
+        Ok(Response::new(pb::CreatePlacementResponse { placement: Some(for_caller(&ctx.principal, (&value).into())) }))
     }
 
     async fn get_placement(
@@ -150,7 +151,7 @@ impl PersonService for PersonApi {
     ) -> Result<Response<pb::UpdatePlacementResponse>, Status> {
         let ctx = RequestContext::of(&request)?;
         let value = placements::update(&self.db, &ctx, request.into_inner().try_into()?).await?;
-        Ok(Response::new(pb::UpdatePlacementResponse { placement: Some((&value).into()) }))
+        Ok(Response::new(pb::UpdatePlacementResponse { placement: Some(for_caller(&ctx.principal, (&value).into())) }))
     }
 
     async fn delete_placement(
@@ -168,7 +169,9 @@ impl PersonService for PersonApi {
     ) -> Result<Response<pb::CreateQualificationResponse>, Status> {
         let ctx = RequestContext::of(&request)?;
         let value = records::create_qualification(&self.db, &ctx, request.into_inner().try_into()?).await?;
-        Ok(Response::new(pb::CreateQualificationResponse { qualification: Some((&value).into()) }))
+        Ok(Response::new(pb::CreateQualificationResponse {
+            qualification: Some(for_caller(&ctx.principal, (&value).into())),
+        }))
     }
 
     async fn get_qualification(
@@ -199,7 +202,9 @@ impl PersonService for PersonApi {
     ) -> Result<Response<pb::UpdateQualificationResponse>, Status> {
         let ctx = RequestContext::of(&request)?;
         let value = records::update_qualification(&self.db, &ctx, request.into_inner().try_into()?).await?;
-        Ok(Response::new(pb::UpdateQualificationResponse { qualification: Some((&value).into()) }))
+        Ok(Response::new(pb::UpdateQualificationResponse {
+            qualification: Some(for_caller(&ctx.principal, (&value).into())),
+        }))
     }
 
     async fn delete_qualification(
@@ -217,7 +222,9 @@ impl PersonService for PersonApi {
     ) -> Result<Response<pb::CreateEvaluationResponse>, Status> {
         let ctx = RequestContext::of(&request)?;
         let value = records::create_evaluation(&self.db, &ctx, request.into_inner().try_into()?).await?;
-        Ok(Response::new(pb::CreateEvaluationResponse { evaluation: Some((&value).into()) }))
+        Ok(Response::new(pb::CreateEvaluationResponse {
+            evaluation: Some(for_caller(&ctx.principal, (&value).into())),
+        }))
     }
 
     async fn get_evaluation(
@@ -248,7 +255,9 @@ impl PersonService for PersonApi {
     ) -> Result<Response<pb::UpdateEvaluationResponse>, Status> {
         let ctx = RequestContext::of(&request)?;
         let value = records::update_evaluation(&self.db, &ctx, request.into_inner().try_into()?).await?;
-        Ok(Response::new(pb::UpdateEvaluationResponse { evaluation: Some((&value).into()) }))
+        Ok(Response::new(pb::UpdateEvaluationResponse {
+            evaluation: Some(for_caller(&ctx.principal, (&value).into())),
+        }))
     }
 
     async fn delete_evaluation(
@@ -266,7 +275,9 @@ impl PersonService for PersonApi {
     ) -> Result<Response<pb::CreateDisciplineResponse>, Status> {
         let ctx = RequestContext::of(&request)?;
         let value = records::create_discipline(&self.db, &ctx, request.into_inner().try_into()?).await?;
-        Ok(Response::new(pb::CreateDisciplineResponse { discipline: Some((&value).into()) }))
+        Ok(Response::new(pb::CreateDisciplineResponse {
+            discipline: Some(for_caller(&ctx.principal, (&value).into())),
+        }))
     }
 
     async fn get_discipline(
@@ -297,7 +308,9 @@ impl PersonService for PersonApi {
     ) -> Result<Response<pb::UpdateDisciplineResponse>, Status> {
         let ctx = RequestContext::of(&request)?;
         let value = records::update_discipline(&self.db, &ctx, request.into_inner().try_into()?).await?;
-        Ok(Response::new(pb::UpdateDisciplineResponse { discipline: Some((&value).into()) }))
+        Ok(Response::new(pb::UpdateDisciplineResponse {
+            discipline: Some(for_caller(&ctx.principal, (&value).into())),
+        }))
     }
 
     async fn delete_discipline(

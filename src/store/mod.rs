@@ -5,7 +5,12 @@
 
 pub mod audit;
 
-use std::time::Duration;
+use std::{
+    collections::HashMap,
+    path::PathBuf,
+    sync::{Arc, LazyLock, Mutex},
+    time::Duration,
+};
 
 use hrplan_migrations::{Migrator, MigratorTrait};
 use sea_orm::{
@@ -13,7 +18,24 @@ use sea_orm::{
     SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait, Value,
 };
 
-use crate::{context::RequestContext, error::Result, facts};
+use tokio::{
+    sync::{OwnedSemaphorePermit, Semaphore},
+    time::Instant,
+};
+
+use crate::{
+    context::RequestContext,
+    error::{Error, Result},
+    facts,
+};
+
+/// How long a SQLite connection waits for a lock held by another connection before
+/// failing "database is locked". The request writers of this process queue on
+/// [`write_turn`] first, so only the one whose turn it is waits here, for a writer
+/// outside the queue: another process, a migration, an official-tree import or the
+/// facts catch-up, which may hold the lock for seconds. Well under the request
+/// timeout, which bounds the whole wait anyway.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Opens a pool on `url` (`sqlite://…` or `postgres://…`).
 pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
@@ -23,7 +45,8 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
         .min_connections(1)
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(5))
-        .sqlx_logging(false);
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|sqlite| sqlite.busy_timeout(SQLITE_BUSY_TIMEOUT));
     let db = Database::connect(options).await?;
     if db.get_database_backend() == DbBackend::Sqlite {
         // WAL lets readers run beside the one writer; the setting persists in the file.
@@ -94,6 +117,37 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction>
     let options =
         TransactionOptions { sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate), ..Default::default() };
     Ok(db.begin_with_options(options).await?)
+}
+
+/// One in-process queue of writers per SQLite database file.
+static WRITE_TURNS: LazyLock<Mutex<HashMap<PathBuf, Arc<Semaphore>>>> = LazyLock::new(Mutex::default);
+
+/// Waits for the write turn of `db` when it is SQLite, until `deadline` (the caller's)
+/// at most: the returned permit is held for the whole write transaction, and taken
+/// before a pooled connection is, so that writers wait their turn in order (a tokio
+/// semaphore is fair) instead of spinning on SQLite's busy timeout until some fail
+/// "database is locked". PostgreSQL writers run concurrently: `None`.
+///
+/// Without a deadline the wait is bounded by the server's request timeout, which
+/// drops the request (and its place in the queue).
+pub async fn write_turn(db: &DatabaseConnection, deadline: Option<Instant>) -> Result<Option<OwnedSemaphorePermit>> {
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return Ok(None);
+    }
+    // The pool's options name the file; connections to one file share its queue.
+    let file = db.get_sqlite_connection_pool().connect_options().get_filename().to_path_buf();
+    let turn = {
+        let mut turns = WRITE_TURNS.lock().map_err(|_| Error::internal("the SQLite write queue was poisoned"))?;
+        Arc::clone(turns.entry(file).or_insert_with(|| Arc::new(Semaphore::new(1))))
+    };
+    let acquired = match deadline {
+        Some(deadline) => {
+            tokio::time::timeout_at(deadline, turn.acquire_owned()).await.map_err(|_| Error::DeadlineExceeded)?
+        }
+        None => turn.acquire_owned().await,
+    };
+    // The semaphore is never closed.
+    acquired.map(Some).map_err(|_| Error::internal("the SQLite write queue was closed"))
 }
 
 /// A statement for `backend` from portable SQL whose parameters are written `?`

@@ -7,6 +7,7 @@ use tonic::{Request, Response, Status};
 use super::usecases;
 use crate::{
     context::RequestContext,
+    edge::redact::for_caller,
     grpc::pb::{self, succession_pool_service_server::SuccessionPoolService},
 };
 
@@ -31,7 +32,9 @@ impl SuccessionPoolService for SuccessionPoolApi {
     ) -> Result<Response<pb::CreateSuccessionPoolResponse>, Status> {
         let ctx = RequestContext::of(&request)?;
         let pool = usecases::create(&self.db, &ctx, request.into_inner().try_into()?).await?;
-        Ok(Response::new(pb::CreateSuccessionPoolResponse { succession_pool: Some((&pool).into()) }))
+        Ok(Response::new(pb::CreateSuccessionPoolResponse {
+            succession_pool: Some(for_caller(&ctx.principal, (&pool).into())),
+        }))
     }
 
     async fn get_succession_pool(
@@ -61,7 +64,9 @@ impl SuccessionPoolService for SuccessionPoolApi {
     ) -> Result<Response<pb::UpdateSuccessionPoolResponse>, Status> {
         let ctx = RequestContext::of(&request)?;
         let pool = usecases::update(&self.db, &ctx, request.into_inner().try_into()?).await?;
-        Ok(Response::new(pb::UpdateSuccessionPoolResponse { succession_pool: Some((&pool).into()) }))
+        Ok(Response::new(pb::UpdateSuccessionPoolResponse {
+            succession_pool: Some(for_caller(&ctx.principal, (&pool).into())),
+        }))
     }
 
     async fn delete_succession_pool(
@@ -79,7 +84,9 @@ impl SuccessionPoolService for SuccessionPoolApi {
     ) -> Result<Response<pb::AddCandidateResponse>, Status> {
         let ctx = RequestContext::of(&request)?;
         let pool = usecases::add(&self.db, &ctx, request.into_inner().try_into()?).await?;
-        Ok(Response::new(pb::AddCandidateResponse { succession_pool: Some((&pool).into()) }))
+        Ok(Response::new(pb::AddCandidateResponse {
+            succession_pool: Some(for_caller(&ctx.principal, (&pool).into())),
+        }))
     }
 
     async fn remove_candidate(
@@ -88,6 +95,8 @@ impl SuccessionPoolService for SuccessionPoolApi {
     ) -> Result<Response<pb::RemoveCandidateResponse>, Status> {
         let ctx = RequestContext::of(&request)?;
         let pool = usecases::remove(&self.db, &ctx, request.into_inner().try_into()?).await?;
-        Ok(Response::new(pb::RemoveCandidateResponse { succession_pool: Some((&pool).into()) }))
+        Ok(Response::new(pb::RemoveCandidateResponse {
+            succession_pool: Some(for_caller(&ctx.principal, (&pool).into())),
+        }))
     }
 }

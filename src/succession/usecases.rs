@@ -94,6 +94,7 @@ async fn pool_on(conn: &impl ConnectionTrait, name: SuccessionPoolName, day: Nai
 /// The pool a replayed create made (it may have been deleted since).
 async fn replayed(tx: &Tx<'_>, resource: &str) -> Result<PoolOn> {
     let name = SuccessionPoolName::parse(resource).map_err(Error::internal)?;
+    authorize_pool(tx.conn(), tx.principal(), name, Access::Write).await?;
     let day = today();
     Ok(PoolOn { pool: load(tx.conn(), name, day).await?, as_of: day, candidates: Vec::new() })
 }
@@ -103,16 +104,15 @@ pub async fn create(db: &DatabaseConnection, ctx: &RequestContext, request: Crea
     let CreatePool { unit, spec, key } = request;
     let write = Write::new("CreateSuccessionPool").idempotent(key);
     uow::retrying(|| async {
-        let (tx, replay) = match write.begin(db, ctx).await? {
-            Begun::Replay(tx, resource) => (tx, Some(resource)),
-            Begun::Fresh(tx) => (tx, None),
+        let tx = match write.begin(db, ctx).await? {
+            // A retry is authorised on the pool as it is now, then answered with it.
+            Begun::Replay(tx, resource) => {
+                let pool = replayed(&tx, &resource).await;
+                return tx.replay(pool).await;
+            }
+            Begun::Fresh(tx) => tx,
         };
-        // A retry is authorised as the first request was, then answered with its pool.
         authorize_unit(tx.conn(), tx.principal(), unit).await?;
-        if let Some(resource) = replay {
-            let pool = replayed(&tx, &resource).await;
-            return tx.replay(pool).await;
-        }
         if !queries::unit_exists(tx.conn(), unit).await? {
             return Err(Error::invalid("succession_pool.unit", format!("{unit} does not exist")));
         }

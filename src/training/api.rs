@@ -11,6 +11,7 @@ use super::{
 };
 use crate::{
     context::RequestContext,
+    edge::redact::for_caller,
     edge::request::to_date,
     grpc::pb::{self, enrollment_service_server::EnrollmentService, training_plan_service_server::TrainingPlanService},
 };
@@ -179,7 +180,9 @@ impl EnrollmentService for EnrollmentApi {
     ) -> Result<Response<pb::CreateEnrollmentResponse>, Status> {
         let ctx = RequestContext::of(&request)?;
         let created = enrollments::create(&self.db, &ctx, request.into_inner().try_into()?).await?;
-        Ok(Response::new(pb::CreateEnrollmentResponse { enrollment: Some((&created).into()) }))
+        Ok(Response::new(pb::CreateEnrollmentResponse {
+            enrollment: Some(for_caller(&ctx.principal, (&created).into())),
+        }))
     }
 
     async fn get_enrollment(
@@ -218,7 +221,9 @@ impl EnrollmentService for EnrollmentApi {
     ) -> Result<Response<pb::BatchCreateEnrollmentsResponse>, Status> {
         let ctx = RequestContext::of(&request)?;
         let created = enrollments::batch_create(&self.db, &ctx, request.into_inner().try_into()?).await?;
-        Ok(Response::new(pb::BatchCreateEnrollmentsResponse { enrollments: created.iter().map(Into::into).collect() }))
+        Ok(Response::new(pb::BatchCreateEnrollmentsResponse {
+            enrollments: for_caller(&ctx.principal, created.iter().map(Into::into).collect()),
+        }))
     }
 
     async fn import_enrollments(
@@ -280,6 +285,8 @@ impl EnrollmentService for EnrollmentApi {
     ) -> Result<Response<pb::TransitionEnrollmentResponse>, Status> {
         let ctx = RequestContext::of(&request)?;
         let moved = transitions::transition(&self.db, &ctx, request.into_inner().try_into()?).await?;
-        Ok(Response::new(pb::TransitionEnrollmentResponse { enrollment: Some((&moved).into()) }))
+        Ok(Response::new(pb::TransitionEnrollmentResponse {
+            enrollment: Some(for_caller(&ctx.principal, (&moved).into())),
+        }))
     }
 }

@@ -40,3 +40,4 @@ mod training_races;
 mod unit_of_work;
 mod units;
 mod validation;
+mod write_rights;

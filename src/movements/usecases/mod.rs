@@ -156,10 +156,12 @@ async fn load(conn: &impl ConnectionTrait, name: RotationName) -> Result<Rotatio
     queries::get(conn, name.id()).await?.ok_or_else(|| Error::NotFound(name.to_string()))
 }
 
-/// The movement a replayed create made (it may have been deleted since).
+/// The movement a replayed create made, as it is now, if the caller may still change
+/// it now (editor over its source and destination): a movement whose ends left the
+/// caller's scope since is refused, and one deleted since is not found.
 async fn replayed(tx: &Tx<'_>, resource: &str) -> Result<Rotation> {
     let name = RotationName::parse(resource).map_err(Error::internal)?;
-    load(tx.conn(), name).await
+    rotation_for(tx.conn(), tx.principal(), name, Use::Write).await
 }
 
 /// Creates a planned movement: the caller edits both units and the person, the person
@@ -169,16 +171,15 @@ pub async fn create(db: &DatabaseConnection, ctx: &RequestContext, request: Crea
     let CreateRotation { fields, key } = request;
     let write = Write::new("CreateRotation").idempotent(key);
     uow::retrying(|| async {
-        let (tx, replay) = match write.begin(db, ctx).await? {
-            Begun::Replay(tx, resource) => (tx, Some(resource)),
-            Begun::Fresh(tx) => (tx, None),
+        let tx = match write.begin(db, ctx).await? {
+            // A retry is authorised on the movement as it is now, then answered with it.
+            Begun::Replay(tx, resource) => {
+                let rotation = replayed(&tx, &resource).await;
+                return tx.replay(rotation).await;
+            }
+            Begun::Fresh(tx) => tx,
         };
-        // A retry is authorised as the first request was, then answered with its movement.
         let known = authorize_planned(tx.conn(), tx.principal(), &fields).await?;
-        if let Some(resource) = replay {
-            let rotation = replayed(&tx, &resource).await;
-            return tx.replay(rotation).await;
-        }
         check_planned(tx.conn(), &fields, known, None).await?;
         let name = queries::insert(tx.conn(), &fields).await?;
         let rotation = load(tx.conn(), name).await?;

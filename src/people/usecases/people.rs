@@ -39,7 +39,7 @@ pub async fn create(db: &DatabaseConnection, ctx: &RequestContext, request: Crea
     uow::retrying(|| async {
         let tx = match write.begin(db, ctx).await? {
             Begun::Replay(tx, resource) => {
-                let person = replayed(&tx, &units, &resource).await;
+                let person = replayed(&tx, &resource).await;
                 return tx.replay(person).await;
             }
             Begun::Fresh(tx) => tx,
@@ -66,13 +66,11 @@ pub async fn create(db: &DatabaseConnection, ctx: &RequestContext, request: Crea
 }
 
 /// The person a replayed create made, as it is now, if the caller may still write
-/// where the request placed them.
-async fn replayed(tx: &Tx<'_>, units: &BTreeSet<i64>, resource: &str) -> Result<PersonView> {
-    for unit in units {
-        authorize_unit_write(tx.conn(), tx.principal(), UnitName(*unit)).await?;
-    }
+/// where they are placed now (not where the request placed them: a person who moved
+/// out of the caller's scope since is refused, and nothing of theirs is answered).
+async fn replayed(tx: &Tx<'_>, resource: &str) -> Result<PersonView> {
     let name = PersonName::parse(resource).map_err(Error::internal)?;
-    let row = queries::load_person(tx.conn(), name.id()).await?.ok_or_else(|| Error::NotFound(resource.to_owned()))?;
+    let row = person_for(tx.conn(), tx.principal(), name, today(), PersonAccess::Write).await?;
     view(tx.conn(), tx.principal(), row, today()).await
 }
 
