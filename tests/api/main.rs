@@ -34,6 +34,7 @@ mod standards;
 mod succession;
 mod training_plans;
 mod training_races;
+mod transport;
 mod unit_of_work;
 mod units;
 mod validation;
