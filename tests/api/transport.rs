@@ -345,6 +345,59 @@ async fn a_health_check_whose_body_never_arrives_is_answered_deadline_exceeded_s
     assert!(started.elapsed() < Duration::from_secs(5), "answered after {:?}", started.elapsed());
 }
 
+/// The `grpc-status` of a call to `path` with one empty message and no token.
+async fn raw_call_status(addr: SocketAddr, path: &str) -> String {
+    let client = h2_connection(addr).await;
+    let mut client = client.ready().await.expect("a stream");
+    let request = http::Request::builder()
+        .method("POST")
+        .uri(format!("http://{addr}{path}"))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers")
+        .body(())
+        .expect("request");
+    let (response, mut body) = client.send_request(request, false).expect("sending");
+    body.send_data(Bytes::from_static(&[0, 0, 0, 0, 0]), true).expect("an empty message");
+    let response =
+        tokio::time::timeout(Duration::from_secs(10), response).await.expect("an answer").expect("a response");
+    if let Some(status) = response.headers().get("grpc-status") {
+        return status.to_str().expect("ascii").to_owned();
+    }
+    let mut body = response.into_body();
+    while body.data().await.is_some() {}
+    let trailers = body.trailers().await.expect("trailers").expect("trailers present");
+    trailers["grpc-status"].to_str().expect("ascii").to_owned()
+}
+
+const REFLECTION: &str = "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo";
+
+#[tokio::test]
+async fn reflection_can_be_put_behind_a_token_or_turned_off() {
+    let open = spawn_app_with(|_| {}).await;
+    // Open reflection answers the (empty) question itself, without asking for a token.
+    let answered = raw_call_status(open.addr, REFLECTION).await;
+    for refusal in [Code::Unauthenticated, Code::Unimplemented] {
+        assert_ne!(answered, (refusal as i32).to_string());
+    }
+
+    let token_only = spawn_app_with(|c| c.reflection = hrplan::config::Reflection::Token).await;
+    assert_eq!(raw_call_status(token_only.addr, REFLECTION).await, (Code::Unauthenticated as i32).to_string());
+
+    let off = spawn_app_with(|c| c.reflection = hrplan::config::Reflection::Off).await;
+    assert_eq!(raw_call_status(off.addr, REFLECTION).await, (Code::Unimplemented as i32).to_string());
+}
+
+#[tokio::test]
+async fn a_connection_without_calls_is_closed_after_the_idle_timeout() {
+    let app = spawn_app_with(|c| c.idle_connection_timeout = Duration::from_millis(500)).await;
+    let tcp = tokio::net::TcpStream::connect(app.addr).await.expect("connecting");
+    let (client, connection) = h2::client::handshake(tcp).await.expect("HTTP/2 handshake");
+    let started = Instant::now();
+    tokio::time::timeout(Duration::from_secs(10), connection).await.expect("the server closes an idle connection").ok();
+    assert!(started.elapsed() >= Duration::from_millis(400), "closed too early: {:?}", started.elapsed());
+    drop(client);
+}
+
 #[tokio::test]
 async fn one_connection_cannot_open_more_streams_than_the_cap() {
     let app = spawn_app_with(|c| c.max_streams_per_connection = 100).await;
