@@ -185,6 +185,9 @@ impl tonic::service::Interceptor for ContextInterceptor {
         };
         let principal = self.authenticator.authenticate(request.metadata())?;
         tracing::Span::current().record("caller", principal.subject.as_str());
+        if let Some(limiter) = request.extensions().get::<crate::transport::RateLimiter>() {
+            limiter.check(&principal.subject)?;
+        }
         request.extensions_mut().insert(RequestContext { principal, deadline });
         Ok(request)
     }

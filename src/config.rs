@@ -5,7 +5,10 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 use anyhow::Context as _;
 use clap::Args;
 
-use crate::auth::{KeyConfig, Role};
+use crate::{
+    auth::{KeyConfig, Role},
+    transport::TlsFiles,
+};
 
 /// Where the database is.
 #[derive(Debug, Clone, Args)]
@@ -52,12 +55,16 @@ pub struct ServeArgs {
     /// Largest request message accepted, in bytes.
     #[arg(long, env = "HRPLAN_MAX_MESSAGE_BYTES", default_value_t = 4 * 1024 * 1024)]
     pub max_message_bytes: usize,
-    /// Most requests served at once; more wait.
+    /// Most requests to the token-checked services served at once; more wait, up to
+    /// --queue-timeout-ms.
     #[arg(long, env = "HRPLAN_MAX_CONCURRENT_REQUESTS", default_value_t = 256)]
     pub max_concurrent_requests: usize,
     /// Browser origins allowed to call over gRPC-Web (comma separated; `*` for any).
     #[arg(long, env = "HRPLAN_CORS_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub cors_allowed_origins: Vec<String>,
+    /// The transport: TLS and the limits on connections and callers.
+    #[command(flatten)]
+    pub transport: TransportArgs,
     /// Report cells smaller than this are hidden from callers without the
     /// personal-data role.
     #[arg(long, env = "HRPLAN_REPORT_SUPPRESSION_THRESHOLD", default_value_t = 5)]
@@ -70,6 +77,81 @@ pub struct ServeArgs {
     /// read; another instance, or `hrplan migrate`, keeps the schema current).
     #[arg(long, env = "HRPLAN_SKIP_MIGRATIONS")]
     pub skip_migrations: bool,
+}
+
+/// TLS and the limits that protect the server from hostile or greedy callers.
+#[derive(Debug, Clone, Args)]
+pub struct TransportArgs {
+    /// Serve TLS with the certificate chain in this PEM file (needs --tls-key-file).
+    #[arg(long, env = "HRPLAN_TLS_CERT_FILE", requires = "tls_key_file")]
+    pub tls_cert_file: Option<PathBuf>,
+    /// The private key of --tls-cert-file, in PEM.
+    #[arg(long, env = "HRPLAN_TLS_KEY_FILE", requires = "tls_cert_file")]
+    pub tls_key_file: Option<PathBuf>,
+    /// Require clients to present a certificate signed by a CA in this PEM file (mTLS).
+    #[arg(long, env = "HRPLAN_TLS_CLIENT_CA_FILE", requires = "tls_cert_file")]
+    pub tls_client_ca_file: Option<PathBuf>,
+    /// How often (seconds) the TLS files are checked for changes (SIGHUP reloads at once).
+    #[arg(long, env = "HRPLAN_TLS_RELOAD_SECONDS", default_value_t = 5)]
+    pub tls_reload_seconds: u64,
+    /// Longest a TLS handshake may take, in seconds.
+    #[arg(long, env = "HRPLAN_TLS_HANDSHAKE_TIMEOUT_SECONDS", default_value_t = 10)]
+    pub tls_handshake_timeout_seconds: u64,
+    /// State that a proxy in front terminates TLS, which allows plaintext on a
+    /// non-loopback address.
+    #[arg(long, env = "HRPLAN_TLS_TERMINATED_BY_PROXY", conflicts_with = "tls_cert_file")]
+    pub tls_terminated_by_proxy: bool,
+    /// Most requests to the health and open reflection services served at once (a
+    /// budget of their own, apart from --max-concurrent-requests).
+    #[arg(long, env = "HRPLAN_MAX_CONCURRENT_TOKEN_FREE", default_value_t = 16)]
+    pub max_concurrent_token_free: usize,
+    /// Longest a request waits for a free slot before RESOURCE_EXHAUSTED, in
+    /// milliseconds (a shorter client deadline wins).
+    #[arg(long, env = "HRPLAN_QUEUE_TIMEOUT_MS", default_value_t = 1000)]
+    pub queue_timeout_ms: u64,
+    /// Longest the request message may take to arrive after the request starts, in
+    /// seconds; DEADLINE_EXCEEDED after that.
+    #[arg(long, env = "HRPLAN_REQUEST_BODY_TIMEOUT_SECONDS", default_value_t = 5)]
+    pub request_body_timeout_seconds: u64,
+    /// Longest a client-streaming import may pause between two messages, in seconds.
+    #[arg(long, env = "HRPLAN_STREAM_IDLE_TIMEOUT_SECONDS", default_value_t = 15)]
+    pub stream_idle_timeout_seconds: u64,
+    /// Most HTTP/2 streams (concurrent calls) one connection may open.
+    #[arg(long, env = "HRPLAN_MAX_STREAMS_PER_CONNECTION", default_value_t = 100)]
+    pub max_streams_per_connection: u32,
+    /// Most connections open at once; more are closed when accepted.
+    #[arg(long, env = "HRPLAN_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
+    /// A connection that carries no call for this many seconds is closed.
+    #[arg(long, env = "HRPLAN_IDLE_CONNECTION_TIMEOUT_SECONDS", default_value_t = 300)]
+    pub idle_connection_timeout_seconds: u64,
+    /// Seconds between HTTP/2 keep-alive pings (0: none).
+    #[arg(long, env = "HRPLAN_KEEPALIVE_INTERVAL_SECONDS", default_value_t = 60)]
+    pub keepalive_interval_seconds: u64,
+    /// Seconds to wait for a keep-alive ping's answer before closing the connection.
+    #[arg(long, env = "HRPLAN_KEEPALIVE_TIMEOUT_SECONDS", default_value_t = 20)]
+    pub keepalive_timeout_seconds: u64,
+    /// Requests per second allowed to one caller (the token's subject) on average;
+    /// 0 turns the limit off.
+    #[arg(long, env = "HRPLAN_RATE_LIMIT_PER_SECOND", default_value_t = 100)]
+    pub rate_limit_per_second: u32,
+    /// Requests one caller may send in a burst above the average rate.
+    #[arg(long, env = "HRPLAN_RATE_LIMIT_BURST", default_value_t = 500)]
+    pub rate_limit_burst: u32,
+    /// Server reflection: `on` (token-free), `token` (a valid token required) or `off`.
+    #[arg(long, env = "HRPLAN_REFLECTION", value_enum, default_value_t = Reflection::On)]
+    pub reflection: Reflection,
+}
+
+/// Whether and to whom server reflection is served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Reflection {
+    /// To anyone, with the token-free budget.
+    On,
+    /// To callers with a valid token, with the shared budget.
+    Token,
+    /// Not at all.
+    Off,
 }
 
 /// Options of `hrplan token`.
@@ -123,6 +205,38 @@ pub struct ServerConfig {
     pub max_concurrent_requests: usize,
     /// Allowed gRPC-Web origins.
     pub cors_allowed_origins: Vec<String>,
+    /// TLS files, or `None` for plaintext.
+    pub tls: Option<TlsFiles>,
+    /// How often the TLS files are checked for changes.
+    pub tls_reload_interval: Duration,
+    /// Longest TLS handshake.
+    pub tls_handshake_timeout: Duration,
+    /// A proxy terminates TLS, so plaintext beyond loopback is allowed.
+    pub tls_terminated_by_proxy: bool,
+    /// Most concurrent requests to the token-free services.
+    pub max_concurrent_token_free: usize,
+    /// Longest wait for a slot.
+    pub queue_timeout: Duration,
+    /// Longest wait for the request message.
+    pub request_body_timeout: Duration,
+    /// Longest pause between the messages of a client stream.
+    pub stream_idle_timeout: Duration,
+    /// Most HTTP/2 streams per connection.
+    pub max_streams_per_connection: u32,
+    /// Most open connections.
+    pub max_connections: usize,
+    /// A connection without a call for this long is closed.
+    pub idle_connection_timeout: Duration,
+    /// HTTP/2 keep-alive ping interval (`None`: no pings).
+    pub keepalive_interval: Option<Duration>,
+    /// How long a keep-alive ping may go unanswered.
+    pub keepalive_timeout: Duration,
+    /// Average requests per second per caller (0: no limit).
+    pub rate_limit_per_second: u32,
+    /// Burst of requests per caller.
+    pub rate_limit_burst: u32,
+    /// Whether and to whom reflection is served.
+    pub reflection: Reflection,
     /// How often the database is probed for the health service.
     pub health_probe_interval: Duration,
     /// Smallest report cell shown to callers without the personal-data role.
@@ -134,7 +248,8 @@ pub struct ServerConfig {
 }
 
 impl ServerConfig {
-    /// Defaults for `database_url`: development mode, loopback, port 0 (for tests).
+    /// Defaults for `database_url`: development mode, loopback, port 0, no per-caller
+    /// rate limit (for tests and benchmarks); the other limits as `hrplan serve` has them.
     pub fn new(database_url: impl Into<String>) -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -148,6 +263,24 @@ impl ServerConfig {
             max_message_bytes: 4 * 1024 * 1024,
             max_concurrent_requests: 256,
             cors_allowed_origins: Vec::new(),
+            tls: None,
+            tls_reload_interval: Duration::from_secs(5),
+            tls_handshake_timeout: Duration::from_secs(10),
+            tls_terminated_by_proxy: false,
+            max_concurrent_token_free: 16,
+            queue_timeout: Duration::from_secs(1),
+            request_body_timeout: Duration::from_secs(5),
+            stream_idle_timeout: Duration::from_secs(15),
+            max_streams_per_connection: 100,
+            max_connections: 1024,
+            idle_connection_timeout: Duration::from_secs(300),
+            keepalive_interval: Some(Duration::from_secs(60)),
+            keepalive_timeout: Duration::from_secs(20),
+            // Off here, on in `hrplan serve`: a test or a benchmark is one caller making
+            // thousands of calls, and turns the limit on where it is the subject.
+            rate_limit_per_second: 0,
+            rate_limit_burst: 500,
+            reflection: Reflection::On,
             health_probe_interval: Duration::from_secs(2),
             report_suppression_threshold: 5,
             facts_catch_up_interval: Duration::from_secs(10),
@@ -167,6 +300,7 @@ impl TryFrom<ServeArgs> for ServerConfig {
             ),
             (None, None) => KeyConfig::Development,
         };
+        let t = args.transport;
         Ok(Self {
             listen: args.listen,
             database_url: args.database.database_url,
@@ -179,6 +313,27 @@ impl TryFrom<ServeArgs> for ServerConfig {
             max_message_bytes: args.max_message_bytes,
             max_concurrent_requests: args.max_concurrent_requests,
             cors_allowed_origins: args.cors_allowed_origins,
+            tls: t.tls_cert_file.zip(t.tls_key_file).map(|(cert_file, key_file)| TlsFiles {
+                cert_file,
+                key_file,
+                client_ca_file: t.tls_client_ca_file,
+            }),
+            tls_reload_interval: Duration::from_secs(t.tls_reload_seconds.max(1)),
+            tls_handshake_timeout: Duration::from_secs(t.tls_handshake_timeout_seconds.max(1)),
+            tls_terminated_by_proxy: t.tls_terminated_by_proxy,
+            max_concurrent_token_free: t.max_concurrent_token_free,
+            queue_timeout: Duration::from_millis(t.queue_timeout_ms),
+            request_body_timeout: Duration::from_secs(t.request_body_timeout_seconds.max(1)),
+            stream_idle_timeout: Duration::from_secs(t.stream_idle_timeout_seconds.max(1)),
+            max_streams_per_connection: t.max_streams_per_connection.max(1),
+            max_connections: t.max_connections.max(1),
+            idle_connection_timeout: Duration::from_secs(t.idle_connection_timeout_seconds.max(1)),
+            keepalive_interval: (t.keepalive_interval_seconds > 0)
+                .then(|| Duration::from_secs(t.keepalive_interval_seconds)),
+            keepalive_timeout: Duration::from_secs(t.keepalive_timeout_seconds.max(1)),
+            rate_limit_per_second: t.rate_limit_per_second,
+            rate_limit_burst: t.rate_limit_burst,
+            reflection: t.reflection,
             health_probe_interval: Duration::from_secs(2),
             report_suppression_threshold: args.report_suppression_threshold,
             facts_catch_up_interval: Duration::from_secs(args.facts_catch_up_seconds.max(1)),

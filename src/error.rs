@@ -65,6 +65,9 @@ pub enum Error {
     /// The caller's deadline passed before the work could be committed.
     #[error("deadline exceeded before the request could complete")]
     DeadlineExceeded,
+    /// The server or the caller's quota is out of room for now; retrying later may help.
+    #[error("{0}")]
+    ResourceExhausted(String),
     /// The database cannot be reached or is overloaded; retrying may help.
     #[error("database unavailable")]
     Unavailable(#[source] DbErr),
@@ -201,6 +204,7 @@ impl From<Error> for Status {
             Error::PermissionDenied(_) => Status::permission_denied(message),
             Error::Unauthenticated(_) => Status::unauthenticated(message),
             Error::DeadlineExceeded => Status::deadline_exceeded(message),
+            Error::ResourceExhausted(_) => Status::resource_exhausted(message),
             Error::Unavailable(source) => {
                 tracing::warn!(error = %source, "database unavailable");
                 Status::unavailable(message)

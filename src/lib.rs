@@ -16,7 +16,8 @@
 //! etags, request ids), [`sql`] (typed queries), [`facts`] (the person facts reports
 //! count), [`domain`] (shared value types), [`grpc`] (the generated types), [`store`]
 //! (connections and migrations). Around them: [`startup`] (the server, assembled from
-//! one list of services), [`config`], [`telemetry`], [`cli`], [`exchange`]
+//! one list of services), [`transport`] (TLS, connections, limits), [`config`],
+//! [`telemetry`], [`cli`], [`exchange`]
 //! (spreadsheets in), [`demo`].
 
 pub mod auth;
@@ -45,5 +46,6 @@ pub mod store;
 pub mod succession;
 pub mod telemetry;
 pub mod training;
+pub mod transport;
 pub mod units;
 pub mod uow;

@@ -1,6 +1,6 @@
 //! Server assembly: database, services, layers, listener, health probe and shutdown.
 
-use std::{future::Future, net::SocketAddr};
+use std::{future::Future, net::SocketAddr, sync::Arc};
 
 use anyhow::Context as _;
 use http::{HeaderName, Method};
@@ -22,7 +22,7 @@ use tracing::{Span, info_span, warn};
 
 use crate::{
     auth::{Authenticator, ContextInterceptor},
-    config::ServerConfig,
+    config::{Reflection, ServerConfig},
     demo,
     grpc::{
         FILE_DESCRIPTOR_SET, pb::enrollment_service_server::EnrollmentServiceServer,
@@ -43,6 +43,7 @@ use crate::{
     store,
     succession::SuccessionPoolApi,
     training::{EnrollmentApi, TrainingPlanApi},
+    transport::{self, AcceptOptions, Connections, LimitOptions, LimitsLayer, RateLimiter, TlsReloader},
     units::UnitApi,
 };
 
@@ -50,6 +51,7 @@ use crate::{
 #[derive(Debug)]
 pub struct Application {
     listener: TcpListener,
+    tls: Option<(TlsReloader, tokio::task::JoinHandle<()>)>,
     local_addr: SocketAddr,
     db: DatabaseConnection,
     authenticator: Authenticator,
@@ -74,6 +76,21 @@ impl Application {
                  never run like this with real data"
             );
         }
+        anyhow::ensure!(
+            config.listen.ip().is_loopback() || config.tls.is_some() || config.tls_terminated_by_proxy,
+            "refusing to listen on {} without TLS: tokens and personal data would cross the network in \
+             clear (configure --tls-cert-file and --tls-key-file, or --tls-terminated-by-proxy when a proxy \
+             in front terminates TLS)",
+            config.listen
+        );
+        // Bad TLS files stop start-up here; later replacements that do not load are
+        // logged and the previous certificate kept.
+        let tls = config
+            .tls
+            .clone()
+            .map(|files| TlsReloader::start(files, config.tls_reload_interval))
+            .transpose()
+            .context("loading the TLS certificate")?;
         let db = store::connect(&config.database_url, config.database_max_connections)
             .await
             .context("connecting to the database")?;
@@ -85,7 +102,7 @@ impl Application {
         }
         let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
         let local_addr = listener.local_addr()?;
-        Ok(Self { listener, local_addr, db, authenticator, config })
+        Ok(Self { listener, tls, local_addr, db, authenticator, config })
     }
 
     /// The bound address (the real port when the configured port was 0).
@@ -100,7 +117,7 @@ impl Application {
 
     /// Serves until `shutdown` completes, then finishes the requests in flight.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
-        let Self { listener, local_addr, db, authenticator, config } = self;
+        let Self { listener, tls, local_addr, db, authenticator, config } = self;
         let (health_reporter, health_service) = tonic_health::server::health_reporter();
         // Records written around the server get their facts here, never in a read.
         let facts = tokio::spawn(crate::facts::keep_up(db.clone(), config.facts_catch_up_interval));
@@ -114,7 +131,20 @@ impl Application {
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
             .build_v1alpha()?;
 
-        let services = services(&db, &config, ContextInterceptor::new(authenticator));
+        let mut services = services(&db, &config, ContextInterceptor::new(authenticator));
+        match config.reflection {
+            Reflection::On => {
+                services.routes.add_service(reflection_v1).add_service(reflection_v1alpha);
+            }
+            Reflection::Token => {
+                let interceptor = services.interceptor.clone();
+                services
+                    .routes
+                    .add_service(InterceptedService::new(reflection_v1, interceptor.clone()))
+                    .add_service(InterceptedService::new(reflection_v1alpha, interceptor));
+            }
+            Reflection::Off => {}
+        }
         let probe =
             tokio::spawn(probe_health(db.clone(), health_reporter, services.names, config.health_probe_interval));
 
@@ -124,29 +154,53 @@ impl Application {
                 info_span!("rpc", method = %request.uri().path(), caller = tracing::field::Empty)
             });
 
-        tracing::info!(address = %local_addr, "serving gRPC and gRPC-Web");
-        // Accepted sockets get TCP_NODELAY, as `Server::serve` would set: without it
-        // Nagle's algorithm holds the end of a response for the peer's delayed ACK (40 ms
-        // on Linux) whenever it is written in more than one piece.
-        let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
+        let connections = Arc::new(Connections::default());
+        let limits = LimitsLayer::new(
+            LimitOptions {
+                max_concurrent_requests: config.max_concurrent_requests,
+                max_concurrent_token_free: config.max_concurrent_token_free,
+                queue_timeout: config.queue_timeout,
+                request_body_timeout: config.request_body_timeout,
+                stream_idle_timeout: config.stream_idle_timeout,
+                reflection_token_free: config.reflection == Reflection::On,
+            },
+            RateLimiter::new(config.rate_limit_per_second, config.rate_limit_burst),
+            connections.clone(),
+        );
+        let (tls, tls_task) = tls.unzip();
+        tracing::info!(
+            address = %local_addr,
+            tls = tls.is_some(),
+            "serving gRPC and gRPC-Web{}",
+            if tls.is_some() { " over TLS" } else { "" }
+        );
+        let incoming = transport::incoming::accept(
+            listener,
+            AcceptOptions {
+                max_connections: config.max_connections,
+                handshake_timeout: config.tls_handshake_timeout,
+                idle_timeout: config.idle_connection_timeout,
+                tls,
+            },
+            connections,
+        );
         let result = Server::builder()
             .accept_http1(true)
             .timeout(config.request_timeout)
+            .max_concurrent_streams(config.max_streams_per_connection)
+            .http2_keepalive_interval(config.keepalive_interval)
+            .http2_keepalive_timeout(Some(config.keepalive_timeout))
             .layer(trace)
-            .layer(tower::limit::GlobalConcurrencyLimitLayer::new(config.max_concurrent_requests))
+            .layer(limits)
             .layer(option_layer(cors))
             .layer(tonic_web::GrpcWebLayer::new())
             .layer(tower::util::MapResponseLayer::new(crate::grpc::codec::oversize_is_resource_exhausted))
-            .add_routes(
-                services
-                    .routes
-                    .routes()
-                    .add_service(health_service)
-                    .add_service(reflection_v1)
-                    .add_service(reflection_v1alpha),
-            )
+            .add_routes(services.routes.routes().add_service(health_service))
             .serve_with_incoming_shutdown(incoming, shutdown)
             .await;
+        if let Some(task) = tls_task {
+            task.abort();
+        }
         probe.abort();
         facts.abort();
         db.close().await.ok();
@@ -213,6 +267,7 @@ fn client_errors_are_not_failures() -> GrpcErrorsAsFailures {
         GrpcCode::OutOfRange,
         GrpcCode::Unauthenticated,
         GrpcCode::DeadlineExceeded,
+        GrpcCode::ResourceExhausted,
     ]
     .into_iter()
     .fold(GrpcErrorsAsFailures::new(), GrpcErrorsAsFailures::with_success)

@@ -52,7 +52,7 @@ fn unique_name() -> String {
 }
 
 /// Creates an empty database for one test: `(url, sqlite file to remove)`.
-async fn fresh_database() -> (String, Option<PathBuf>) {
+pub async fn fresh_database() -> (String, Option<PathBuf>) {
     match std::env::var("HRPLAN_TEST_BACKEND").as_deref() {
         Ok("postgres") => {
             let admin = std::env::var("HRPLAN_TEST_POSTGRES_URL")

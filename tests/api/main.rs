@@ -37,6 +37,7 @@ mod succession;
 mod suppression;
 mod training_plans;
 mod training_races;
+mod transport;
 mod unit_of_work;
 mod units;
 mod validation;
