@@ -4,6 +4,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used, reason = "a failing test should fail loudly")]
 
+mod audit;
 mod clients;
 mod compliance;
 mod deadline;
@@ -32,6 +33,7 @@ mod sheet_import;
 mod staffing;
 mod standards;
 mod succession;
+mod tokens;
 mod training_plans;
 mod training_races;
 mod unit_of_work;
