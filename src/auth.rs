@@ -93,13 +93,14 @@ struct Verifier {
     jwks: Option<(PathBuf, RwLock<Vec<u8>>)>,
     issuer: Option<String>,
     audience: Option<String>,
-    max_lifetime: u64,
 }
 
 /// Verifies bearer tokens and turns them into principals.
 #[derive(Clone)]
 pub struct Authenticator {
     verifier: Option<Arc<Verifier>>,
+    /// The longest lifetime of an accepted token, in seconds.
+    max_lifetime: u64,
 }
 
 impl std::fmt::Debug for Authenticator {
@@ -113,7 +114,7 @@ impl Authenticator {
     /// set; tokens may live [`DEFAULT_MAX_LIFETIME`] (see [`Self::with_max_lifetime`]).
     pub fn new(keys: &KeyConfig, issuer: Option<&str>, audience: Option<&str>) -> anyhow::Result<Self> {
         let (keys, jwks) = match keys {
-            KeyConfig::Development => return Ok(Self { verifier: None }),
+            KeyConfig::Development => return Ok(Self { verifier: None, max_lifetime: DEFAULT_MAX_LIFETIME.as_secs() }),
             KeyConfig::Hs256(secret) => {
                 anyhow::ensure!(secret.len() >= 16, "the HS256 secret must have at least 16 bytes");
                 let key =
@@ -142,24 +143,16 @@ impl Authenticator {
             jwks,
             issuer: issuer.map(str::to_owned),
             audience: audience.map(str::to_owned),
-            max_lifetime: DEFAULT_MAX_LIFETIME.as_secs(),
         };
-        Ok(Self { verifier: Some(Arc::new(verifier)) })
+        Ok(Self { verifier: Some(Arc::new(verifier)), max_lifetime: DEFAULT_MAX_LIFETIME.as_secs() })
     }
 
     /// The same authenticator refusing tokens that live longer than `max_lifetime`:
     /// `exp − iat`, or for a token without `iat`, `exp − now`.
     #[must_use]
-    pub fn with_max_lifetime(self, max_lifetime: Duration) -> Self {
-        let verifier = self.verifier.map(|v| match Arc::try_unwrap(v) {
-            Ok(mut v) => {
-                v.max_lifetime = max_lifetime.as_secs();
-                Arc::new(v)
-            }
-            // Only reachable once the authenticator was cloned; builders run before that.
-            Err(shared) => shared,
-        });
-        Self { verifier }
+    pub fn with_max_lifetime(mut self, max_lifetime: Duration) -> Self {
+        self.max_lifetime = max_lifetime.as_secs();
+        self
     }
 
     /// Whether no key is configured.
@@ -200,14 +193,15 @@ impl Authenticator {
             .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
             .map(str::trim)
             .ok_or_else(|| Error::Unauthenticated("the authorization metadata is not `Bearer <token>`".to_owned()))?;
-        let claims = verifier.verify(token)?;
+        let claims = verifier.verify(token, self.max_lifetime)?;
         principal_from_claims(claims)
     }
 }
 
 impl Verifier {
-    /// The claims of `token` once its key, signature, time window and lifetime check out.
-    fn verify(&self, token: &str) -> Result<Claims> {
+    /// The claims of `token` once its key, signature, time window and lifetime (at
+    /// most `max_lifetime` seconds) check out.
+    fn verify(&self, token: &str, max_lifetime: u64) -> Result<Claims> {
         let unauthenticated = |why: String| Error::Unauthenticated(why);
         let header =
             jsonwebtoken::decode_header(token).map_err(|e| unauthenticated(format!("invalid token header: {e}")))?;
@@ -231,10 +225,9 @@ impl Verifier {
             Some(iat) => claims.exp.saturating_sub(iat),
             None => claims.exp.saturating_sub(jsonwebtoken::get_current_timestamp()),
         };
-        if lifetime > self.max_lifetime {
+        if lifetime > max_lifetime {
             return Err(unauthenticated(format!(
-                "the token lives {lifetime} s, longer than the {} s this server accepts",
-                self.max_lifetime
+                "the token lives {lifetime} s, longer than the {max_lifetime} s this server accepts"
             )));
         }
         Ok(claims)
