@@ -293,8 +293,11 @@ async fn main() -> anyhow::Result<()> {
 
     // One people's committee per commune in force in 2024.
     let as_of = day(2024, 6, 30)?;
-    let ctx =
-        RequestContext { principal: Principal { subject: "bench".into(), ..Principal::development() }, deadline: None };
+    let ctx = RequestContext {
+        principal: Principal { subject: "bench".into(), ..Principal::development() },
+        deadline: None,
+        peer: None,
+    };
     let rows = db
         .query_all_raw(store::stmt(
             db.get_database_backend(),

@@ -37,8 +37,9 @@ pub struct ServeArgs {
     /// reads, each part only into a database that holds none of it yet.
     #[arg(long, env = "HRPLAN_DEMO")]
     pub demo: bool,
-    /// Verify bearer tokens with HS256 and this secret (at least 16 bytes).
-    #[arg(long, env = "HRPLAN_JWT_HS256_SECRET", hide_env_values = true, conflicts_with = "jwt_public_key_file")]
+    /// Verify bearer tokens with HS256 and this secret (at least 16 bytes). Prefer the
+    /// environment variable or `--jwt-hs256-secret-file`: a flag shows in the process list.
+    #[arg(long, env = "HRPLAN_JWT_HS256_SECRET", hide_env_values = true)]
     pub jwt_hs256_secret: Option<String>,
     /// Verify bearer tokens with RS256 or ES256 and the public key in this PEM file.
     #[arg(long, env = "HRPLAN_JWT_PUBLIC_KEY_FILE")]
@@ -49,6 +50,21 @@ pub struct ServeArgs {
     /// Require this `aud` claim.
     #[arg(long, env = "HRPLAN_JWT_AUDIENCE")]
     pub jwt_audience: Option<String>,
+    /// Verify bearer tokens with HS256 and the secret in this file (one trailing line
+    /// break ignored).
+    #[arg(long, env = "HRPLAN_JWT_HS256_SECRET_FILE")]
+    pub jwt_hs256_secret_file: Option<PathBuf>,
+    /// Verify bearer tokens with the keys of this JWKS file (RSA, EC P-256, `oct`
+    /// HS256), chosen by the token's `kid`; the file is re-read when it changes.
+    #[arg(long, env = "HRPLAN_JWT_JWKS_FILE")]
+    pub jwt_jwks_file: Option<PathBuf>,
+    /// How often (seconds) the JWKS file is checked for changes.
+    #[arg(long, env = "HRPLAN_JWT_JWKS_REFRESH_SECONDS", default_value_t = 10)]
+    pub jwt_jwks_refresh_seconds: u64,
+    /// Longest lifetime of an accepted token, in seconds: `exp − iat`, or for a token
+    /// without `iat`, `exp − now`.
+    #[arg(long, env = "HRPLAN_JWT_MAX_LIFETIME_SECONDS", default_value_t = 24 * 3600)]
+    pub jwt_max_lifetime_seconds: u64,
     /// Longest a request may run, in seconds (a shorter client deadline wins).
     #[arg(long, env = "HRPLAN_REQUEST_TIMEOUT_SECONDS", default_value_t = 30)]
     pub request_timeout_seconds: u64,
@@ -157,9 +173,19 @@ pub enum Reflection {
 /// Options of `hrplan token`.
 #[derive(Debug, Clone, Args)]
 pub struct TokenArgs {
-    /// The server's HS256 secret.
+    /// The server's HS256 secret. Prefer the environment variable or `--secret-file`: a
+    /// flag shows in the process list.
     #[arg(long, env = "HRPLAN_JWT_HS256_SECRET", hide_env_values = true)]
-    pub secret: String,
+    pub secret: Option<String>,
+    /// A file holding the server's HS256 secret (one trailing line break ignored).
+    #[arg(long, env = "HRPLAN_JWT_HS256_SECRET_FILE")]
+    pub secret_file: Option<PathBuf>,
+    /// The `kid` header: which key of the server's JWKS file verifies the token.
+    #[arg(long)]
+    pub kid: Option<String>,
+    /// Make the token valid only this many seconds from now (`nbf`).
+    #[arg(long)]
+    pub not_before_seconds: Option<u64>,
     /// Who the token is for.
     #[arg(long, default_value = "operator")]
     pub subject: String,
@@ -172,6 +198,32 @@ pub struct TokenArgs {
     /// Lifetime of the token, in seconds.
     #[arg(long, default_value_t = 3600)]
     pub ttl_seconds: u64,
+}
+
+impl TokenArgs {
+    /// The secret to sign with: the file's, else the flag's or environment's.
+    pub fn secret(&self) -> anyhow::Result<Vec<u8>> {
+        match (&self.secret_file, &self.secret) {
+            (Some(path), _) => read_secret(path),
+            (None, Some(secret)) => Ok(secret.as_bytes().to_vec()),
+            (None, None) => {
+                anyhow::bail!("no secret: set HRPLAN_JWT_HS256_SECRET, HRPLAN_JWT_HS256_SECRET_FILE or --secret-file")
+            }
+        }
+    }
+}
+
+/// The secret held in `path`, without one trailing line break (as editors and `echo`
+/// leave).
+pub fn read_secret(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    let mut bytes = std::fs::read(path).with_context(|| format!("reading the secret file {}", path.display()))?;
+    if bytes.ends_with(b"\n") {
+        bytes.pop();
+        if bytes.ends_with(b"\r") {
+            bytes.pop();
+        }
+    }
+    Ok(bytes)
 }
 
 fn parse_role(value: &str) -> Result<Role, String> {
@@ -197,6 +249,14 @@ pub struct ServerConfig {
     pub jwt_issuer: Option<String>,
     /// Required `aud`.
     pub jwt_audience: Option<String>,
+    /// Longest lifetime of an accepted token.
+    pub jwt_max_lifetime: Duration,
+    /// How often a JWKS file is checked for changes.
+    pub jwt_jwks_refresh_interval: Duration,
+    /// Take the caller's address from `x-forwarded-for` (a proxy terminates TLS).
+    pub trust_forwarded_for: bool,
+    /// How many refused calls may wait to be audited; more are dropped and counted.
+    pub audit_refusal_queue: usize,
     /// Longest request.
     pub request_timeout: Duration,
     /// Largest request message.
@@ -259,6 +319,10 @@ impl ServerConfig {
             keys: KeyConfig::Development,
             jwt_issuer: None,
             jwt_audience: None,
+            jwt_max_lifetime: crate::auth::DEFAULT_MAX_LIFETIME,
+            jwt_jwks_refresh_interval: Duration::from_secs(10),
+            trust_forwarded_for: false,
+            audit_refusal_queue: crate::store::audit::REFUSAL_QUEUE,
             request_timeout: Duration::from_secs(30),
             max_message_bytes: 4 * 1024 * 1024,
             max_concurrent_requests: 256,
@@ -293,12 +357,28 @@ impl TryFrom<ServeArgs> for ServerConfig {
     type Error = anyhow::Error;
 
     fn try_from(args: ServeArgs) -> anyhow::Result<Self> {
-        let keys = match (args.jwt_hs256_secret, args.jwt_public_key_file) {
-            (Some(secret), _) => KeyConfig::Hs256(secret.into_bytes()),
-            (None, Some(path)) => KeyConfig::PublicKeyPem(
+        let sources = [
+            args.jwt_hs256_secret.is_some(),
+            args.jwt_hs256_secret_file.is_some(),
+            args.jwt_public_key_file.is_some(),
+            args.jwt_jwks_file.is_some(),
+        ];
+        anyhow::ensure!(
+            sources.iter().filter(|s| **s).count() <= 1,
+            "configure one JWT key source: an HS256 secret (or its file), a public key file or a JWKS file"
+        );
+        let keys = if let Some(secret) = args.jwt_hs256_secret {
+            KeyConfig::Hs256(secret.into_bytes())
+        } else if let Some(path) = args.jwt_hs256_secret_file {
+            KeyConfig::Hs256(read_secret(&path)?)
+        } else if let Some(path) = args.jwt_public_key_file {
+            KeyConfig::PublicKeyPem(
                 std::fs::read(&path).with_context(|| format!("reading the JWT public key {}", path.display()))?,
-            ),
-            (None, None) => KeyConfig::Development,
+            )
+        } else if let Some(path) = args.jwt_jwks_file {
+            KeyConfig::Jwks(path)
+        } else {
+            KeyConfig::Development
         };
         let t = args.transport;
         Ok(Self {
@@ -309,6 +389,12 @@ impl TryFrom<ServeArgs> for ServerConfig {
             keys,
             jwt_issuer: args.jwt_issuer,
             jwt_audience: args.jwt_audience,
+            jwt_max_lifetime: Duration::from_secs(args.jwt_max_lifetime_seconds),
+            jwt_jwks_refresh_interval: Duration::from_secs(args.jwt_jwks_refresh_seconds.max(1)),
+            // Behind a proxy that terminates TLS the socket's peer is the proxy: the
+            // caller's address is the one the proxy forwards.
+            trust_forwarded_for: t.tls_terminated_by_proxy,
+            audit_refusal_queue: crate::store::audit::REFUSAL_QUEUE,
             request_timeout: Duration::from_secs(args.request_timeout_seconds),
             max_message_bytes: args.max_message_bytes,
             max_concurrent_requests: args.max_concurrent_requests,

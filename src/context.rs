@@ -74,6 +74,9 @@ pub struct RequestContext {
     pub principal: Principal,
     /// When the caller stops waiting (`grpc-timeout`), if it said.
     pub deadline: Option<Instant>,
+    /// The caller's network address as the audit log records it (the socket's peer,
+    /// or what a trusted TLS-terminating proxy says); `None` outside the network.
+    pub peer: Option<String>,
 }
 
 impl RequestContext {

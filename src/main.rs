@@ -40,12 +40,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Token(args) => {
-            let token = auth::mint_hs256(
-                args.secret.as_bytes(),
+            let options = auth::MintOptions {
+                kid: args.kid.clone(),
+                not_before: args.not_before_seconds.map(Duration::from_secs),
+            };
+            let token = auth::mint_hs256_with(
+                &args.secret()?,
                 &args.subject,
                 &args.localities,
                 &args.roles,
                 Duration::from_secs(args.ttl_seconds),
+                &options,
             )?;
             println!("{token}");
             Ok(())

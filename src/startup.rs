@@ -63,12 +63,14 @@ impl Application {
     /// listener.
     pub async fn build(config: ServerConfig) -> anyhow::Result<Self> {
         let authenticator =
-            Authenticator::new(&config.keys, config.jwt_issuer.as_deref(), config.jwt_audience.as_deref())?;
+            Authenticator::new(&config.keys, config.jwt_issuer.as_deref(), config.jwt_audience.as_deref())?
+                .with_max_lifetime(config.jwt_max_lifetime);
         if authenticator.is_development() {
             anyhow::ensure!(
                 config.listen.ip().is_loopback(),
                 "refusing to listen on {} without a JWT key: development mode serves loopback only \
-                 (configure --jwt-hs256-secret or --jwt-public-key-file)",
+                 (configure HRPLAN_JWT_HS256_SECRET, --jwt-hs256-secret-file, --jwt-public-key-file \
+                 or --jwt-jwks-file)",
                 config.listen
             );
             warn!(
@@ -131,7 +133,13 @@ impl Application {
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
             .build_v1alpha()?;
 
-        let mut services = services(&db, &config, ContextInterceptor::new(authenticator));
+        // Keys of a JWKS file rotate without a restart; refusals are recorded off the
+        // request path (see store::audit).
+        let keys = tokio::spawn(authenticator.clone().watch(config.jwt_jwks_refresh_interval));
+        let (refusals, refusal_writer) = store::audit::refusal_queue(db.clone(), config.audit_refusal_queue);
+        let refusal_writer = tokio::spawn(refusal_writer.run());
+        let interceptor = ContextInterceptor::new(authenticator).trust_forwarded_for(config.trust_forwarded_for);
+        let mut services = services(&db, &config, interceptor);
         match config.reflection {
             Reflection::On => {
                 services.routes.add_service(reflection_v1).add_service(reflection_v1alpha);
@@ -195,6 +203,7 @@ impl Application {
             .layer(option_layer(cors))
             .layer(tonic_web::GrpcWebLayer::new())
             .layer(tower::util::MapResponseLayer::new(crate::grpc::codec::oversize_is_resource_exhausted))
+            .layer(store::audit::AuditLayer::new(refusals))
             .add_routes(services.routes.routes().add_service(health_service))
             .serve_with_incoming_shutdown(incoming, shutdown)
             .await;
@@ -203,6 +212,12 @@ impl Application {
         }
         probe.abort();
         facts.abort();
+        keys.abort();
+        // The server and with it every sink are gone: the writer ends once the refusals
+        // still queued are written (given a few seconds, should a connection linger).
+        if tokio::time::timeout(std::time::Duration::from_secs(5), refusal_writer).await.is_err() {
+            warn!("stopped before every queued refusal was recorded");
+        }
         db.close().await.ok();
         tracing::info!("server stopped");
         Ok(result?)

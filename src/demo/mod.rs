@@ -179,6 +179,7 @@ fn demo_context() -> RequestContext {
     RequestContext {
         principal: Principal { subject: DEMO_SUBJECT.to_owned(), ..Principal::development() },
         deadline: None,
+        peer: None,
     }
 }
 

@@ -18,6 +18,7 @@ use crate::{
     edge::{etag, names::StandardName},
     error::{Error, Result, Violation},
     policy::{authorize_person, require_access},
+    store::audit,
     uow::{self, Begun, Done, Write},
 };
 
@@ -143,5 +144,8 @@ pub async fn delete(db: &DatabaseConnection, ctx: &RequestContext, request: Stan
 pub async fn compliance(db: &DatabaseConnection, ctx: &RequestContext, request: GetCompliance) -> Result<Compliance> {
     let GetCompliance { person, as_of } = request;
     authorize_person(db, &ctx.principal, person.id(), as_of, PersonAccess::ReadPersonal).await?;
-    compliance::compliance(db, person.id(), as_of).await?.ok_or_else(|| Error::NotFound(person.to_string()))
+    let found =
+        compliance::compliance(db, person.id(), as_of).await?.ok_or_else(|| Error::NotFound(person.to_string()))?;
+    audit::read_one(db, ctx, "GetPersonCompliance", person).await?;
+    Ok(found)
 }

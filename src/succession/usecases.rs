@@ -34,6 +34,7 @@ use crate::{
     localities::queries as localities,
     policy::{authorize, authorize_person, require_access},
     scope,
+    store::audit,
     uow::{self, Begun, Done, Tx, Write},
 };
 
@@ -134,7 +135,20 @@ pub async fn create(db: &DatabaseConnection, ctx: &RequestContext, request: Crea
 /// Gets a pool on a date with its candidates that day.
 pub async fn get(db: &DatabaseConnection, ctx: &RequestContext, request: GetPool) -> Result<PoolOn> {
     authorize_pool(db, &ctx.principal, request.name, Access::Read).await?;
-    pool_on(db, request.name, request.as_of).await
+    let pool = pool_on(db, request.name, request.as_of).await?;
+    // The candidates are people.
+    audit::record_read(
+        db,
+        ctx,
+        "GetSuccessionPool",
+        &request.name.to_string(),
+        serde_json::json!({
+            "as_of": request.as_of.to_string(),
+            "candidates": pool.candidates.len(),
+        }),
+    )
+    .await?;
+    Ok(pool)
 }
 
 /// Lists the pools of a locality's subtree on a date with their counts, one page at a

@@ -4,6 +4,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used, reason = "a failing test should fail loudly")]
 
+mod audit;
 mod clients;
 mod compliance;
 mod deadline;
@@ -35,6 +36,7 @@ mod staffing;
 mod standards;
 mod succession;
 mod suppression;
+mod tokens;
 mod training_plans;
 mod training_races;
 mod transport;

@@ -31,6 +31,7 @@ use crate::{
     error::{Error, Result},
     policy::{authorize, authorize_person, require_access},
     scope,
+    store::audit,
     uow::{self, Begun, Done, Tx, Write},
 };
 
@@ -199,7 +200,9 @@ pub async fn create(db: &DatabaseConnection, ctx: &RequestContext, request: Crea
 
 /// Gets a movement.
 pub async fn get(db: &DatabaseConnection, ctx: &RequestContext, request: Named) -> Result<Rotation> {
-    rotation_for(db, &ctx.principal, request.name, Use::Read).await
+    let rotation = rotation_for(db, &ctx.principal, request.name, Use::Read).await?;
+    audit::read_one(db, ctx, "GetRotation", request.name).await?;
+    Ok(rotation)
 }
 
 /// Lists the movements whose source or destination lies in a locality's subtree, one
@@ -209,6 +212,7 @@ pub async fn list(
     ctx: &RequestContext,
     request: ListRotations,
 ) -> Result<(Vec<Rotation>, String)> {
+    let asked = audit::query(&request);
     let ListRotations { locality, start_from, start_until, conditions, page } = request;
     personal_reader(&ctx.principal)?;
     authorize(db, &ctx.principal, &locality, Access::Read).await?;
@@ -222,7 +226,9 @@ pub async fn list(
         limit: page.fetch(),
     };
     let rotations = queries::list(db, &list).await?;
-    Ok(page.cut(rotations, |r| vec![r.name.id().to_string()]))
+    let cut = page.cut(rotations, |r| vec![r.name.id().to_string()]);
+    audit::read_many(db, ctx, "ListRotations", "rotations", &asked, Some(cut.0.len())).await?;
+    Ok(cut)
 }
 
 /// Changes a planned movement's fields, checked again as a whole and against the

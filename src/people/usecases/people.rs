@@ -25,6 +25,7 @@ use crate::{
         },
     },
     policy::require_access,
+    store::audit,
     units::queries::{self as units, Lock},
     uow::{self, Begun, Done, Tx, Write},
 };
@@ -78,7 +79,9 @@ async fn replayed(tx: &Tx<'_>, resource: &str) -> Result<PersonView> {
 pub async fn get(db: &DatabaseConnection, ctx: &RequestContext, request: GetPerson) -> Result<PersonView> {
     let GetPerson { name, as_of } = request;
     let row = person_for(db, &ctx.principal, name, as_of, PersonAccess::ReadPersonal).await?;
-    view(db, &ctx.principal, row, as_of).await
+    let person = view(db, &ctx.principal, row, as_of).await?;
+    audit::read_one(db, ctx, "GetPerson", name).await?;
+    Ok(person)
 }
 
 /// Updates a person's own fields and identifiers. The person is locked first, so that
@@ -166,5 +169,7 @@ pub async fn lookup(db: &DatabaseConnection, ctx: &RequestContext, request: Look
         Err(Error::PermissionDenied(_) | Error::NotFound(_)) if scoped => return Err(hidden()),
         Err(e) => return Err(e),
     };
-    view(db, &ctx.principal, row, as_of).await
+    let person = view(db, &ctx.principal, row, as_of).await?;
+    audit::read_one(db, ctx, "LookupPerson", PersonName(id)).await?;
+    Ok(person)
 }

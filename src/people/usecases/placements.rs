@@ -29,6 +29,7 @@ use crate::{
         rules::person::{PlacementFields, check_placement, first_overlap},
         wire::records::{Create, List, Named, PlacementPatch, Update},
     },
+    store::audit,
     units::queries::{self as units, Lock},
     uow::{self, Begun, Done, Tx, Write},
 };
@@ -108,13 +109,17 @@ async fn replayed(tx: &Tx<'_>, person: PersonName, resource: &str) -> Result<Pla
 pub async fn get(db: &DatabaseConnection, ctx: &RequestContext, request: Named<PlacementName>) -> Result<PlacementRow> {
     let name = request.name;
     person_for(db, &ctx.principal, PersonName(name.parent), today(), PersonAccess::ReadPersonal).await?;
-    load(db, name).await
+    let placement = load(db, name).await?;
+    audit::read_one(db, ctx, "GetPlacement", name).await?;
+    Ok(placement)
 }
 
 /// Lists a person's placements by id.
 pub async fn list(db: &DatabaseConnection, ctx: &RequestContext, request: List) -> Result<(Vec<PlacementRow>, String)> {
     let person = person_for(db, &ctx.principal, request.person, today(), PersonAccess::ReadPersonal).await?;
-    paginate(&request.page, queries::placements_of(db, &[person.id]).await?, |r| r.id)
+    let page = paginate(&request.page, queries::placements_of(db, &[person.id]).await?, |r| r.id)?;
+    audit::read_many(db, ctx, "ListPlacements", request.person, &audit::query(&request), Some(page.0.len())).await?;
+    Ok(page)
 }
 
 /// Changes a placement: its unit, post or period.

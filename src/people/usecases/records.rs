@@ -18,6 +18,7 @@ use crate::{
             Create, DisciplinePatch, EvaluationFields, EvaluationKey, List, Named, QualificationPatch, Update,
         },
     },
+    store::audit,
     uow::{self, Begun, Done, Tx, Write},
 };
 
@@ -85,7 +86,9 @@ pub async fn get_qualification(
     request: Named<QualificationName>,
 ) -> Result<QualificationRow> {
     readable(db, ctx, PersonName(request.name.parent)).await?;
-    qualification(db, request.name).await
+    let record = qualification(db, request.name).await?;
+    audit::read_one(db, ctx, "GetQualification", request.name).await?;
+    Ok(record)
 }
 
 /// Lists a person's qualifications by id.
@@ -95,7 +98,10 @@ pub async fn list_qualifications(
     request: List,
 ) -> Result<(Vec<QualificationRow>, String)> {
     let person = readable(db, ctx, request.person).await?;
-    paginate(&request.page, queries::qualifications_of(db, &[person.id]).await?, |r| r.id)
+    let page = paginate(&request.page, queries::qualifications_of(db, &[person.id]).await?, |r| r.id)?;
+    audit::read_many(db, ctx, "ListQualifications", request.person, &audit::query(&request), Some(page.0.len()))
+        .await?;
+    Ok(page)
 }
 
 /// Changes a qualification.
@@ -191,7 +197,9 @@ pub async fn get_evaluation(
     request: Named<EvaluationKey>,
 ) -> Result<EvaluationRow> {
     readable(db, ctx, request.name.person).await?;
-    evaluation(db, request.name).await
+    let record = evaluation(db, request.name).await?;
+    audit::read_one(db, ctx, "GetEvaluation", request.name).await?;
+    Ok(record)
 }
 
 /// Lists a person's evaluations by year.
@@ -201,7 +209,9 @@ pub async fn list_evaluations(
     request: List,
 ) -> Result<(Vec<EvaluationRow>, String)> {
     let person = readable(db, ctx, request.person).await?;
-    paginate(&request.page, queries::evaluations_of(db, &[person.id]).await?, |r| i64::from(r.year))
+    let page = paginate(&request.page, queries::evaluations_of(db, &[person.id]).await?, |r| i64::from(r.year))?;
+    audit::read_many(db, ctx, "ListEvaluations", request.person, &audit::query(&request), Some(page.0.len())).await?;
+    Ok(page)
 }
 
 /// Changes the rating of an evaluation.
@@ -289,7 +299,9 @@ pub async fn get_discipline(
     request: Named<DisciplineName>,
 ) -> Result<DisciplineRow> {
     readable(db, ctx, PersonName(request.name.parent)).await?;
-    discipline(db, request.name).await
+    let record = discipline(db, request.name).await?;
+    audit::read_one(db, ctx, "GetDiscipline", request.name).await?;
+    Ok(record)
 }
 
 /// Lists a person's disciplinary decisions by id.
@@ -299,7 +311,9 @@ pub async fn list_disciplines(
     request: List,
 ) -> Result<(Vec<DisciplineRow>, String)> {
     let person = readable(db, ctx, request.person).await?;
-    paginate(&request.page, queries::disciplines_of(db, person.id).await?, |r| r.id)
+    let page = paginate(&request.page, queries::disciplines_of(db, person.id).await?, |r| r.id)?;
+    audit::read_many(db, ctx, "ListDisciplines", request.person, &audit::query(&request), Some(page.0.len())).await?;
+    Ok(page)
 }
 
 /// Changes a disciplinary decision.

@@ -20,6 +20,7 @@ use crate::{
         },
     },
     policy::authorize,
+    store::audit,
 };
 
 /// People per query of an export.
@@ -58,6 +59,7 @@ pub async fn search(
     ctx: &RequestContext,
     request: SearchPeople,
 ) -> Result<(Vec<PersonView>, String)> {
+    let asked = audit::query(&request);
     let SearchPeople { selection, by_name, descending, page } = request;
     let mut query = query(db, &ctx.principal, selection).await?;
     query.by_name = by_name;
@@ -87,7 +89,8 @@ pub async fn search(
             let placements = placements.remove(&row.id).unwrap_or_default();
             PersonView { row, placements, as_of: query.as_of, personal }
         })
-        .collect();
+        .collect::<Vec<_>>();
+    audit::read_many(db, ctx, "SearchPeople", "people", &asked, Some(people.len())).await?;
     Ok((people, next))
 }
 
@@ -98,8 +101,11 @@ pub async fn export(
     ctx: &RequestContext,
     request: ExportPeople,
 ) -> Result<mpsc::Receiver<Result<RecordView>>> {
+    let asked = audit::query(&request);
     let mut query = query(db, &ctx.principal, request.selection).await?;
     query.limit = Some(EXPORT_BATCH);
+    // Recorded before the first person leaves; the count is not known yet.
+    audit::read_many(db, ctx, "ExportPeople", "people", &asked, None).await?;
     let personal = sees_identifiers(&ctx.principal);
     let (tx, rx) = mpsc::channel(64);
     let db = db.clone();

@@ -17,6 +17,7 @@ use crate::{
     edge::names::{EnrollmentName, TrainingPlanName},
     error::{Error, Result, Violation},
     policy::require_access,
+    store::audit,
     training::{
         queries::{Lock, enrollments as queries},
         rules::{Enrollment, NewEnrollment, Plan},
@@ -106,7 +107,9 @@ async fn replayed(tx: &Tx<'_>, resource: &str) -> Result<Enrollment> {
 /// Gets an enrolment.
 pub async fn get(db: &DatabaseConnection, ctx: &RequestContext, request: EnrollmentRef) -> Result<Enrollment> {
     plan_for(db, &ctx.principal, TrainingPlanName(request.name.parent), Access::Read).await?;
-    load_enrollment(db, request.name).await
+    let enrollment = load_enrollment(db, request.name).await?;
+    audit::read_one(db, ctx, "GetEnrollment", request.name).await?;
+    Ok(enrollment)
 }
 
 /// Lists the enrolments of a plan, filtered, one page at a time, by id; with the
@@ -116,11 +119,14 @@ pub async fn list(
     ctx: &RequestContext,
     request: ListEnrollments,
 ) -> Result<(Vec<Enrollment>, String)> {
+    let asked = audit::query(&request);
     let ListEnrollments { plan, conditions, page } = request;
     plan_for(db, &ctx.principal, plan, Access::Read).await?;
     let after = page.after_id().map_err(|e| Error::invalid("page_token", e))?;
     let rows = queries::list(db, plan.id(), &conditions, after, page.fetch()).await?;
-    Ok(page.cut(rows, |e| vec![e.name.id.to_string()]))
+    let cut = page.cut(rows, |e| vec![e.name.id.to_string()]);
+    audit::read_many(db, ctx, "ListEnrollments", format!("{plan}/enrollments"), &asked, Some(cut.0.len())).await?;
+    Ok(cut)
 }
 
 /// Enrols several people at once: all or nothing, each violation named by its
