@@ -27,6 +27,7 @@ mod reports;
 mod rotations;
 mod scales;
 mod scope;
+mod scope_matrix;
 mod scope_records;
 mod sheet_import;
 mod staffing;
