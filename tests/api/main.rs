@@ -8,6 +8,7 @@ mod clients;
 mod compliance;
 mod deadline;
 mod demo;
+mod differential;
 mod enrollments;
 mod facts;
 mod helpers;
