@@ -192,7 +192,13 @@ pub async fn list(
 ) -> Result<(Vec<LocalityRecord>, String)> {
     let ListLocalities { parent, descendants_of, words, as_of, conditions, order, page } = request;
     match parent.as_ref().or(descendants_of.as_ref()) {
-        Some(code) => authorize(db, &ctx.principal, code, Access::Read).await?,
+        Some(code) => {
+            authorize(db, &ctx.principal, code, Access::Read).await?;
+            // A parent that does not exist is NOT_FOUND, not an empty page.
+            if queries::load_one(db, code).await?.is_none() {
+                return Err(Error::NotFound(code.name()));
+            }
+        }
         None => require_access(&ctx.principal, Access::Read)?,
     }
     let scope = match &ctx.principal.scope {

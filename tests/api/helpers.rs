@@ -51,9 +51,11 @@ fn unique_name() -> String {
     format!("hrplan_test_{}_{}_{nanos}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
-/// Creates an empty database for one test: `(url, sqlite file to remove)`.
-pub async fn fresh_database() -> (String, Option<PathBuf>) {
-    match std::env::var("HRPLAN_TEST_BACKEND").as_deref() {
+/// Creates an empty database for one test on `backend`, or on the backend
+/// `HRPLAN_TEST_BACKEND` names: `(url, sqlite file to remove)`.
+pub async fn fresh_database(backend: Option<&str>) -> (String, Option<PathBuf>) {
+    let named = std::env::var("HRPLAN_TEST_BACKEND");
+    match backend.map_or(named.as_deref().map_err(|_| ()), Ok) {
         Ok("postgres") => {
             let admin = std::env::var("HRPLAN_TEST_POSTGRES_URL")
                 .expect("HRPLAN_TEST_BACKEND=postgres needs HRPLAN_TEST_POSTGRES_URL (an admin URL)");
@@ -79,12 +81,21 @@ pub async fn spawn_app() -> TestApp {
 
 /// Spawns a server after `configure` adjusts its configuration.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut ServerConfig)) -> TestApp {
+    spawn_on(None, configure).await
+}
+
+/// Spawns a server on SQLite whatever `HRPLAN_TEST_BACKEND` says, to compare backends.
+pub async fn spawn_sqlite_app() -> TestApp {
+    spawn_on(Some("sqlite"), |_| {}).await
+}
+
+async fn spawn_on(backend: Option<&str>, configure: impl FnOnce(&mut ServerConfig)) -> TestApp {
     // HRPLAN_TEST_LOG=error (or any filter) shows the server's logs, e.g. the cause
     // of an INTERNAL answer.
     if let Ok(filter) = std::env::var("HRPLAN_TEST_LOG") {
         hrplan::telemetry::init(&filter);
     }
-    let (url, sqlite_path) = fresh_database().await;
+    let (url, sqlite_path) = fresh_database(backend).await;
     spawn_app_on(url, sqlite_path, configure).await
 }
 

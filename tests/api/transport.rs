@@ -120,7 +120,7 @@ impl Drop for Served {
 }
 
 async fn serve(configure: impl FnOnce(&mut ServerConfig)) -> Served {
-    let (url, sqlite_path) = fresh_database().await;
+    let (url, sqlite_path) = fresh_database(None).await;
     let mut config = ServerConfig::new(url);
     config.keys = KeyConfig::Hs256(SECRET.to_vec());
     configure(&mut config);
@@ -250,7 +250,7 @@ async fn a_replaced_certificate_is_served_without_a_restart() {
 
 #[tokio::test]
 async fn listening_beyond_loopback_without_tls_is_refused_at_start_up() {
-    let (url, sqlite_path) = fresh_database().await;
+    let (url, sqlite_path) = fresh_database(None).await;
     let mut config = ServerConfig::new(url);
     config.keys = KeyConfig::Hs256(SECRET.to_vec());
     config.listen = SocketAddr::from(([0, 0, 0, 0], 0));

@@ -216,6 +216,9 @@ pub async fn list(
     let ListRotations { locality, start_from, start_until, conditions, page } = request;
     personal_reader(&ctx.principal)?;
     authorize(db, &ctx.principal, &locality, Access::Read).await?;
+    if crate::localities::queries::load_one(db, &locality).await?.is_none() {
+        return Err(Error::NotFound(locality.name()));
+    }
     let after = page.after_id().map_err(|e| Error::invalid("page_token", e))?;
     let list = RotationList {
         locality: &locality,

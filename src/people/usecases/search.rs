@@ -39,6 +39,10 @@ async fn query(db: &DatabaseConnection, principal: &Principal, selection: Select
     let Selection { locality, as_of, words, conditions } = selection;
     if let Some(locality) = &locality {
         authorize(db, principal, locality, Access::Read).await?;
+        // A locality that does not exist is NOT_FOUND, not an empty selection.
+        if crate::localities::queries::load_one(db, locality).await?.is_none() {
+            return Err(Error::NotFound(locality.name()));
+        }
     }
     Ok(PeopleQuery {
         as_of,

@@ -93,7 +93,14 @@ impl Read<'_> {
     /// snapshot, whether its root is tagged and which localities its tree holds.
     pub async fn scope(&self, mut population: Population) -> Result<Population> {
         match &population.root {
-            Some(root) => authorize(self.conn(), &self.ctx.principal, root, Access::Read).await?,
+            Some(root) => {
+                authorize(self.conn(), &self.ctx.principal, root, Access::Read).await?;
+                // Checked here, not only where a report names its places, so that every
+                // report answers NOT_FOUND for a locality that does not exist.
+                if localities::load_one(self.conn(), root).await?.is_none() {
+                    return Err(Error::NotFound(root.name()));
+                }
+            }
             None => authorize_national(&self.ctx.principal, Access::Read)?,
         }
         self.resolve(&mut population).await?;
