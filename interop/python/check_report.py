@@ -18,8 +18,9 @@ without; everybody else a university degree and elementary political theory) thr
 the ImportPeople client stream, reads the workforce profile on 2024-01-01 and checks
 every figure: the headcount, the leaders (8.45 %), the professional and political
 distributions among leaders, and "university or higher" (240, 98.36 %). Then it
-checks that an aggregate reader sees the 1-person doctorate cell suppressed while a
-personal-data reader sees it.
+checks that an aggregate reader sees the 1-person doctorate cell suppressed, with the
+master's cell as its partner (their cumulative counts would give it away), while a
+personal-data reader sees them.
 
 The Rust test uses Thành phố Lạng Sơn (178) of a database holding only the demo tree,
 but `serve --demo` also loads a demo workforce into every demo locality (and the
@@ -415,9 +416,15 @@ def main() -> int:
             )
             m = masked.get("scales/professional/levels/master")
             check(
-                "an aggregate reader still sees the 41 master's",
-                m is not None and (m.count, m.suppressed) == (41, False),
-                f"got {(m.count, m.suppressed) if m else None}",
+                "an aggregate reader does not see the 41 master's either (42 or higher minus 41 is the doctorate)",
+                m is not None and (m.count, m.cumulative_count, m.suppressed) == (0, 0, True),
+                f"got {(m.count, m.cumulative_count, m.suppressed) if m else None}",
+            )
+            v = masked.get("scales/professional/levels/university")
+            check(
+                "an aggregate reader still sees the 198 university degrees",
+                v is not None and (v.count, v.suppressed) == (198, False),
+                f"got {(v.count, v.suppressed) if v else None}",
             )
             u = masked.get("scales/professional/levels/untrained")
             check(

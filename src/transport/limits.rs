@@ -121,18 +121,21 @@ where
         Box::pin(async move {
             let budget =
                 if shared.is_token_free(request.uri().path()) { &shared.token_free } else { &shared.token_checked };
-            let wait = grpc_timeout(&request)
-                .map_or(shared.options.queue_timeout, |timeout| timeout.min(shared.options.queue_timeout));
+            // Never wait past the caller's own deadline.
+            let deadline = grpc_timeout(&request).filter(|timeout| *timeout < shared.options.queue_timeout);
+            let wait = deadline.unwrap_or(shared.options.queue_timeout);
             let busy = request
                 .extensions()
                 .get::<TcpConnectInfo>()
                 .and_then(|info| info.remote_addr)
                 .and_then(|peer| shared.connections.begin(peer));
             let Ok(Ok(permit)) = tokio::time::timeout(wait, budget.clone().acquire_owned()).await else {
-                let status = Status::from(Error::ResourceExhausted(
-                    "the server is busy: no slot became free in time; retry shortly".to_owned(),
-                ));
-                return Ok(status.into_http());
+                let error = if deadline.is_some() {
+                    Error::DeadlineExceeded
+                } else {
+                    Error::ResourceExhausted("the server is busy: no slot became free in time; retry shortly".to_owned())
+                };
+                return Ok(Status::from(error).into_http());
             };
             let (mut parts, body) = request.into_parts();
             if let Some(rate) = &shared.rate {
@@ -166,18 +169,20 @@ fn grpc_timeout<B>(request: &http::Request<B>) -> Option<Duration> {
     })
 }
 
-/// A request body that fails with DEADLINE_EXCEEDED when its first frame does not
-/// arrive in time, or a later one pauses too long.
+/// A request body that fails with DEADLINE_EXCEEDED when the server waits too long for
+/// the client: for the first frame, or between two frames. Only the time spent waiting
+/// counts, not the time the server takes to use a frame before asking for the next.
 struct TimedBody {
     inner: Body,
-    first: bool,
+    first: Option<Duration>,
     idle: Duration,
-    timer: Pin<Box<Sleep>>,
+    /// Running while the server waits for a frame.
+    timer: Option<Pin<Box<Sleep>>>,
 }
 
 impl TimedBody {
     fn new(inner: Body, first: Duration, idle: Duration) -> Self {
-        Self { inner, first: true, idle, timer: Box::pin(tokio::time::sleep(first)) }
+        Self { inner, first: Some(first), idle, timer: None }
     }
 }
 
@@ -187,25 +192,22 @@ impl HttpBody for TimedBody {
 
     fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
         let this = &mut *self;
-        match Pin::new(&mut this.inner).poll_frame(cx) {
-            Poll::Ready(frame) => {
-                this.first = false;
-                let next = Instant::now() + this.idle;
-                this.timer.as_mut().reset(next);
-                Poll::Ready(frame)
-            }
-            Poll::Pending => match this.timer.as_mut().poll(cx) {
-                Poll::Ready(()) => {
-                    let message = if this.first {
-                        "the request message did not arrive in time"
-                    } else {
-                        "the client stream paused too long between messages"
-                    };
-                    Poll::Ready(Some(Err(Status::new(Code::DeadlineExceeded, message))))
-                }
-                Poll::Pending => Poll::Pending,
-            },
+        if let Poll::Ready(frame) = Pin::new(&mut this.inner).poll_frame(cx) {
+            this.first = None;
+            this.timer = None;
+            return Poll::Ready(frame);
         }
+        let limit = this.first.unwrap_or(this.idle);
+        let timer = this.timer.get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+        if timer.as_mut().poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        let message = if this.first.is_some() {
+            "the request message did not arrive in time"
+        } else {
+            "the client stream paused too long between messages"
+        };
+        Poll::Ready(Some(Err(Status::new(Code::DeadlineExceeded, message))))
     }
 
     fn is_end_stream(&self) -> bool {

@@ -442,3 +442,39 @@ async fn a_caller_over_the_rate_limit_gets_resource_exhausted_with_a_retry_delay
     let mut health = HealthClient::new(app.channel.clone());
     health.check(HealthCheckRequest { service: String::new() }).await.expect("health still answers");
 }
+
+#[tokio::test]
+async fn a_call_waits_a_bounded_time_for_a_slot_then_gets_resource_exhausted() {
+    let app = spawn_app_with(|c| {
+        c.max_concurrent_requests = 1;
+        c.queue_timeout = Duration::from_millis(200);
+    })
+    .await;
+    // An authenticated call whose message never arrives holds the only slot.
+    let client = h2_connection(app.addr).await;
+    let mut client = client.ready().await.expect("a stream");
+    let request = http::Request::builder()
+        .method("POST")
+        .uri(format!("http://{}/hrplan.v1.LocalityService/GetLocality", app.addr))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers")
+        .header("authorization", format!("Bearer {}", token(&["*"], &[Role::Admin])))
+        .body(())
+        .expect("request");
+    let _held = client.send_request(request, false).expect("sending");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let mut localities = app.as_admin().localities();
+    let mut request = tonic::Request::new(pb::GetLocalityRequest { name: "localities/11".into(), as_of: None });
+    request.set_timeout(Duration::from_secs(10));
+    let started = Instant::now();
+    let status = localities.get_locality(request).await.expect_err("no slot is free");
+    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+    assert!(started.elapsed() < Duration::from_secs(3), "refused only after {:?}", started.elapsed());
+
+    // A caller whose own deadline is shorter than the queue's wait gets DEADLINE_EXCEEDED.
+    let mut request = tonic::Request::new(pb::GetLocalityRequest { name: "localities/11".into(), as_of: None });
+    request.set_timeout(Duration::from_millis(50));
+    let status = localities.get_locality(request).await.expect_err("no slot is free");
+    assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
+}

@@ -316,3 +316,53 @@ pub fn rotations(response: &mut pb::SummarizeRotationsResponse, threshold: i64) 
     }
     sheet.finish(threshold);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cell(key: &str, count: i64, denominator: i64) -> pb::Cell {
+        let percent = if denominator == 0 { 0.0 } else { count as f64 * 100.0 / denominator as f64 };
+        pb::Cell { key: key.into(), count, denominator, percent, ..Default::default() }
+    }
+
+    #[test]
+    fn minimums_missed_list_hidden_cells_last_by_level_name() {
+        let group = pb::ComplianceSummary {
+            headcount: 100,
+            with_standard: Some(cell("with_standard", 80, 100)),
+            meeting: Some(cell("meeting", 60, 80)),
+            missed_minimums: vec![cell("z", 12, 80), cell("b", 4, 80), cell("a", 3, 80)],
+            ..Default::default()
+        };
+        let mut response = pb::GetStandardComplianceResponse { total: Some(group), ..Default::default() };
+        compliance(&mut response, 5);
+        let missed = response.total.map(|t| t.missed_minimums).unwrap_or_default();
+        let shown: Vec<(&str, i64, bool)> = missed.iter().map(|c| (c.key.as_str(), c.count, c.suppressed)).collect();
+        assert_eq!(shown, [("z", 12, false), ("a", 0, true), ("b", 0, true)]);
+        assert!(missed.iter().all(|c| c.denominator == 80), "their denominator is shown");
+    }
+
+    #[test]
+    fn a_hidden_under_way_count_hides_the_line_and_its_denominators() {
+        let line = |under_way: i64, completed: i64, in_progress: i64| pb::TrainingFigures {
+            key: "refresher".into(),
+            under_way: Some(cell("under_way", under_way, 50)),
+            started: Some(cell("started", under_way, under_way)),
+            completed: Some(cell("completed", completed, under_way)),
+            discontinued: Some(cell("discontinued", 0, under_way)),
+            in_progress: Some(cell("in_progress", in_progress, under_way)),
+            ..Default::default()
+        };
+        let group = pb::TrainingSummary { headcount: 50, programmes: vec![line(4, 4, 0)], ..Default::default() };
+        let mut response = pb::SummarizeTrainingResponse { total: Some(group), ..Default::default() };
+        training(&mut response, 5);
+        let figures = response.total.map(|t| t.programmes).unwrap_or_default();
+        let line = figures.first().cloned().unwrap_or_default();
+        let under_way = line.under_way.unwrap_or_default();
+        assert!(under_way.suppressed && under_way.denominator == 50, "the headcount is public");
+        for c in [line.started, line.completed, line.discontinued, line.in_progress].into_iter().flatten() {
+            assert!(c.suppressed && c.count == 0 && c.denominator == 0, "{c:?}");
+        }
+    }
+}
