@@ -29,7 +29,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => {
             telemetry::init(&args.log_filter);
-            let app = Application::build(ServerConfig::try_from(args)?).await?;
+            let app = Application::build(ServerConfig::try_from(*args)?).await?;
             app.run_until(shutdown_signal()).await
         }
         Command::Migrate(args) => {
