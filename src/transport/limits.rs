@@ -133,7 +133,9 @@ where
                 let error = if deadline.is_some() {
                     Error::DeadlineExceeded
                 } else {
-                    Error::ResourceExhausted("the server is busy: no slot became free in time; retry shortly".to_owned())
+                    Error::ResourceExhausted(
+                        "the server is busy: no slot became free in time; retry shortly".to_owned(),
+                    )
                 };
                 return Ok(Status::from(error).into_http());
             };
