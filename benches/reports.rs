@@ -297,6 +297,7 @@ async fn main() -> anyhow::Result<()> {
         principal: Principal { subject: "bench".into(), ..Principal::development() },
         deadline: None,
         peer: None,
+        audit: None,
     };
     let rows = db
         .query_all_raw(store::stmt(

@@ -420,12 +420,20 @@ pub fn sign_hs256(secret: &[u8], kid: Option<&str>, claims: &Claims) -> anyhow::
 pub struct ContextInterceptor {
     authenticator: Authenticator,
     trust_forwarded_for: bool,
+    audit: Option<sea_orm::DatabaseConnection>,
 }
 
 impl ContextInterceptor {
     /// An interceptor that authenticates with `authenticator`.
     pub fn new(authenticator: Authenticator) -> Self {
-        Self { authenticator, trust_forwarded_for: false }
+        Self { authenticator, trust_forwarded_for: false, audit: None }
+    }
+
+    /// Audits reads of personal data in `audit` rather than in the database served.
+    #[must_use]
+    pub fn audit_to(mut self, audit: Option<sea_orm::DatabaseConnection>) -> Self {
+        self.audit = audit;
+        self
     }
 
     /// Takes the caller's address from the last `x-forwarded-for` entry (the one the
@@ -469,7 +477,7 @@ impl tonic::service::Interceptor for ContextInterceptor {
         if let Some(limiter) = request.extensions().get::<crate::transport::RateLimiter>() {
             limiter.check(&principal.subject)?;
         }
-        request.extensions_mut().insert(RequestContext { principal, deadline, peer });
+        request.extensions_mut().insert(RequestContext { principal, deadline, peer, audit: self.audit.clone() });
         Ok(request)
     }
 }

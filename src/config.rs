@@ -65,6 +65,10 @@ pub struct ServeArgs {
     /// without `iat`, `exp − now`.
     #[arg(long, env = "HRPLAN_JWT_MAX_LIFETIME_SECONDS", default_value_t = 24 * 3600)]
     pub jwt_max_lifetime_seconds: u64,
+    /// Record reads of personal data and refused calls in this database (the primary of
+    /// a read-only replica) rather than the one served.
+    #[arg(long, env = "HRPLAN_AUDIT_DATABASE_URL", hide_env_values = true)]
+    pub audit_database_url: Option<String>,
     /// Longest a request may run, in seconds (a shorter client deadline wins).
     #[arg(long, env = "HRPLAN_REQUEST_TIMEOUT_SECONDS", default_value_t = 30)]
     pub request_timeout_seconds: u64,
@@ -257,6 +261,8 @@ pub struct ServerConfig {
     pub trust_forwarded_for: bool,
     /// How many refused calls may wait to be audited; more are dropped and counted.
     pub audit_refusal_queue: usize,
+    /// Where reads and refusals are audited, when not in the database served.
+    pub audit_database_url: Option<String>,
     /// Longest request.
     pub request_timeout: Duration,
     /// Largest request message.
@@ -323,6 +329,7 @@ impl ServerConfig {
             jwt_jwks_refresh_interval: Duration::from_secs(10),
             trust_forwarded_for: false,
             audit_refusal_queue: crate::store::audit::REFUSAL_QUEUE,
+            audit_database_url: None,
             request_timeout: Duration::from_secs(30),
             max_message_bytes: 4 * 1024 * 1024,
             max_concurrent_requests: 256,
@@ -395,6 +402,7 @@ impl TryFrom<ServeArgs> for ServerConfig {
             // caller's address is the one the proxy forwards.
             trust_forwarded_for: t.tls_terminated_by_proxy,
             audit_refusal_queue: crate::store::audit::REFUSAL_QUEUE,
+            audit_database_url: args.audit_database_url,
             request_timeout: Duration::from_secs(args.request_timeout_seconds),
             max_message_bytes: args.max_message_bytes,
             max_concurrent_requests: args.max_concurrent_requests,

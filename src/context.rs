@@ -77,6 +77,9 @@ pub struct RequestContext {
     /// The caller's network address as the audit log records it (the socket's peer,
     /// or what a trusted TLS-terminating proxy says); `None` outside the network.
     pub peer: Option<String>,
+    /// Where reads of personal data are audited when not in the database served (a
+    /// read-only replica audits to its primary); `None`: the database served.
+    pub audit: Option<sea_orm::DatabaseConnection>,
 }
 
 impl RequestContext {

@@ -54,6 +54,8 @@ pub struct Application {
     tls: Option<(TlsReloader, tokio::task::JoinHandle<()>)>,
     local_addr: SocketAddr,
     db: DatabaseConnection,
+    /// Where reads and refusals are audited, when not in `db`.
+    audit_db: Option<DatabaseConnection>,
     authenticator: Authenticator,
     config: ServerConfig,
 }
@@ -99,12 +101,17 @@ impl Application {
         if config.migrate {
             store::migrate(&db).await.context("migrating the database")?;
         }
+        let audit_db = match &config.audit_database_url {
+            // Its schema is the primary's business: never migrated from here.
+            Some(url) => Some(store::connect(url, 4).await.context("connecting to the audit database")?),
+            None => None,
+        };
         if config.demo && demo::load(&db).await.context("loading the demo data")? {
             tracing::info!("loaded the demo locality tree");
         }
         let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
         let local_addr = listener.local_addr()?;
-        Ok(Self { listener, tls, local_addr, db, authenticator, config })
+        Ok(Self { listener, tls, local_addr, db, audit_db, authenticator, config })
     }
 
     /// The bound address (the real port when the configured port was 0).
@@ -119,7 +126,7 @@ impl Application {
 
     /// Serves until `shutdown` completes, then finishes the requests in flight.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
-        let Self { listener, tls, local_addr, db, authenticator, config } = self;
+        let Self { listener, tls, local_addr, db, audit_db, authenticator, config } = self;
         let (health_reporter, health_service) = tonic_health::server::health_reporter();
         // Records written around the server get their facts here, never in a read.
         let facts = tokio::spawn(crate::facts::keep_up(db.clone(), config.facts_catch_up_interval));
@@ -136,9 +143,12 @@ impl Application {
         // Keys of a JWKS file rotate without a restart; refusals are recorded off the
         // request path (see store::audit).
         let keys = tokio::spawn(authenticator.clone().watch(config.jwt_jwks_refresh_interval));
-        let (refusals, refusal_writer) = store::audit::refusal_queue(db.clone(), config.audit_refusal_queue);
+        let (refusals, refusal_writer) =
+            store::audit::refusal_queue(audit_db.clone().unwrap_or_else(|| db.clone()), config.audit_refusal_queue);
         let refusal_writer = tokio::spawn(refusal_writer.run());
-        let interceptor = ContextInterceptor::new(authenticator).trust_forwarded_for(config.trust_forwarded_for);
+        let interceptor = ContextInterceptor::new(authenticator)
+            .trust_forwarded_for(config.trust_forwarded_for)
+            .audit_to(audit_db.clone());
         let mut services = services(&db, &config, interceptor);
         match config.reflection {
             Reflection::On => {
@@ -219,6 +229,9 @@ impl Application {
             warn!("stopped before every queued refusal was recorded");
         }
         db.close().await.ok();
+        if let Some(audit_db) = audit_db {
+            audit_db.close().await.ok();
+        }
         tracing::info!("server stopped");
         Ok(result?)
     }

@@ -180,6 +180,7 @@ fn demo_context() -> RequestContext {
         principal: Principal { subject: DEMO_SUBJECT.to_owned(), ..Principal::development() },
         deadline: None,
         peer: None,
+        audit: None,
     }
 }
 

@@ -117,7 +117,11 @@ pub async fn record_read(
     detail: serde_json::Value,
 ) -> Result<()> {
     let subject = ctx.principal.subject.as_str();
-    insert(conn, Kind::Read, subject, ctx.peer.clone(), method, resource, None, &detail).await
+    let peer = ctx.peer.clone();
+    match &ctx.audit {
+        Some(audit) => insert(audit, Kind::Read, subject, peer, method, resource, None, &detail).await,
+        None => insert(conn, Kind::Read, subject, peer, method, resource, None, &detail).await,
+    }
 }
 
 /// Records a read of the one resource `name`.

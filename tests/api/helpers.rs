@@ -29,6 +29,8 @@ pub fn bearer(token: Option<String>) -> Bearer {
 
 /// A running server and what a test needs to reach it.
 pub struct TestApp {
+    /// The database's URL.
+    pub url: String,
     /// The server's address.
     pub addr: SocketAddr,
     /// A channel to it.
@@ -127,7 +129,7 @@ pub async fn spawn_app_on(
         .await
         .expect("connecting to the test server");
     let db = Database::connect(url.as_str()).await.expect("connecting to the test database");
-    TestApp { addr, channel, db, server_db, shutdown: Some(tx), sqlite_path }
+    TestApp { url, addr, channel, db, server_db, shutdown: Some(tx), sqlite_path }
 }
 
 impl Drop for TestApp {

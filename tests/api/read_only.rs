@@ -78,11 +78,13 @@ async fn read_only_url(app: &TestApp) -> String {
     }
 }
 
-/// Starts a server over `url` that does not migrate (it could not).
-async fn spawn_reader(url: String) -> Reader {
+/// Starts a server over `url` that does not migrate (it could not), auditing reads of
+/// personal data in the primary's database at `audit_url`.
+async fn spawn_reader(url: String, audit_url: &str) -> Reader {
     let mut config = ServerConfig::new(url);
     config.keys = KeyConfig::Hs256(SECRET.to_vec());
     config.migrate = false;
+    config.audit_database_url = Some(audit_url.to_owned());
     let app = Application::build(config).await.expect("a server over read-only access");
     let addr = app.local_addr();
     let (tx, rx) = oneshot::channel::<()>();
@@ -230,7 +232,7 @@ async fn every_report_and_read_answers_the_same_through_access_that_cannot_write
     .await;
     write_around_the_server(&app).await;
     assert_eq!(pending(&app).await, 1);
-    let reader = spawn_reader(read_only_url(&app).await).await;
+    let reader = spawn_reader(read_only_url(&app).await, &app.url).await;
     for roles in [&[Role::Admin, Role::PersonalDataReader][..], &[Role::AggregateReader]] {
         // The read-only server first, while the facts are pending.
         let read = answers(&reader.channel, roles).await;
@@ -242,6 +244,13 @@ async fn every_report_and_read_answers_the_same_through_access_that_cannot_write
         assert!(written.iter().any(|a| a.starts_with("profile:") && a.contains("headcount: ")), "{written:?}");
     }
     assert_eq!(pending(&app).await, 1, "no read built the pending facts");
+    let audited: Option<Count> = sql::one(
+        &app.db,
+        raw_sql!(Postgres, "SELECT COUNT(*) AS n FROM audit_log WHERE kind = 'read' AND method = 'GetPerson'"),
+    )
+    .await
+    .expect("audited reads");
+    assert_eq!(audited.map(|c| c.n), Some(2), "each server audited its read of a person in the primary");
     // The access really cannot write: a write the writer accepts fails through it.
     let create = pb::CreateUnitRequest {
         unit: Some(pb::Unit {
