@@ -86,7 +86,10 @@ const LEVELS: [&str; 4] = [
     "scales/professional/levels/doctorate",
     "scales/professional/levels/no_such_level",
 ];
-const NAMES: [&str; 6] = ["Nguyễn Văn An", "Trần Thị Bình", "Lò Văn Cường", "Hà Thị Dung", "Lò Thị Én", ""];
+/// Names the operations use: valid ones, an empty one, and ones with control
+/// characters (a NUL, which PostgreSQL cannot store and SQLite can; an escape).
+const NAMES: [&str; 8] =
+    ["Nguyễn Văn An", "Trần Thị Bình", "Lò Văn Cường", "Hà Thị Dung", "Lò Thị Én", "", "Lò\u{0}Văn", "Hà\u{1b}[31m"];
 
 fn random_op(rng: &mut Rng) -> Op {
     let name = |rng: &mut Rng| NAMES[rng.below(NAMES.len())].to_owned();
