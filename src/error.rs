@@ -6,7 +6,10 @@ use sea_orm::{DbErr, RuntimeErr, SqlErr};
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, FieldViolation, PreconditionViolation, StatusExt};
 
-use crate::edge::quote::cap;
+mod quote;
+
+use quote::cap;
+pub use quote::{Quoted, quote};
 
 /// A bad field in a request: its path (`locality.versions[0].valid_from`) and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,7 +163,7 @@ fn is_sqlite_busy(code: &str) -> bool {
 
 /// The most bytes of `grpc-message` an answer carries: the last guard against echoing a
 /// caller's megabyte back as trailers (values are quoted short at the source, with
-/// `edge::quote`).
+/// `error::quote`).
 pub const MAX_MESSAGE_BYTES: usize = 1024;
 
 /// The most bytes of each field violation's field and description.

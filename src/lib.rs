@@ -30,6 +30,8 @@ pub mod edge;
 pub mod error;
 pub mod exchange;
 pub mod facts;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod grpc;
 pub mod localities;
 pub mod movements;

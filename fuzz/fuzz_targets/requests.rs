@@ -4,7 +4,7 @@
 
 #![no_main]
 
-use hrplan::grpc::fuzzing;
+use hrplan::fuzzing;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

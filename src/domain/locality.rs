@@ -77,12 +77,12 @@ impl Code {
             return Err("is required".to_owned());
         }
         if !code.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(format!("{} must be digits only", crate::edge::quote(code)));
+            return Err(format!("{} must be digits only", crate::error::quote(code)));
         }
         if Tier::from_code_len(code.len()).is_none() {
             return Err(format!(
                 "{} has {} digits; a code has 2 (province), 3 (district) or 5 (commune)",
-                crate::edge::quote(code),
+                crate::error::quote(code),
                 code.len()
             ));
         }

@@ -59,7 +59,7 @@ pub trait Table: Sized + Copy + PartialEq + 'static {
         let short = upper.strip_prefix(Self::WIRE_PREFIX).unwrap_or(&upper);
         Self::ALL.iter().copied().find(|v| v.stored().eq_ignore_ascii_case(short)).ok_or_else(|| {
             let known: Vec<String> = Self::ALL.iter().map(|v| v.stored().to_uppercase()).collect();
-            format!("unknown value {}; expected one of {}", crate::edge::quote(text), known.join(", "))
+            format!("unknown value {}; expected one of {}", crate::error::quote(text), known.join(", "))
         })
     }
 }

@@ -59,12 +59,12 @@ fn term_condition<C>(term: &str, fields: &[Field<C>]) -> Result<C, String> {
     } else {
         return Err(format!(
             "cannot read {}; expected `field = value`, `field != value` or `field:value`",
-            crate::edge::quote(term)
+            crate::error::quote(term)
         ));
     };
     let field = fields.iter().find(|f| f.name == name).ok_or_else(|| {
         let known: Vec<&str> = fields.iter().map(|f| f.name).collect();
-        format!("unknown field {}; filterable fields are {}", crate::edge::quote(name), known.join(", "))
+        format!("unknown field {}; filterable fields are {}", crate::error::quote(name), known.join(", "))
     })?;
     match (field.set, set) {
         (true, false) => return Err(format!("`{name}` holds a set; test it with `{name}:<value>`")),
@@ -94,18 +94,18 @@ pub fn order<K: Copy>(order_by: &str, keys: &[(&str, K)], default: K) -> Result<
         _ => {
             return Err(format!(
                 "cannot read {}; expected one of {}, optionally `desc`",
-                crate::edge::quote(order_by),
+                crate::error::quote(order_by),
                 names.join(", ")
             ));
         }
     };
     let key = keys.iter().find(|(n, _)| *n == field).map(|(_, k)| *k).ok_or_else(|| {
-        format!("cannot order by {}; expected one of {}", crate::edge::quote(field), names.join(", "))
+        format!("cannot order by {}; expected one of {}", crate::error::quote(field), names.join(", "))
     })?;
     match direction {
         "asc" => Ok((key, false)),
         "desc" => Ok((key, true)),
-        other => Err(format!("unknown direction {}; expected `asc` or `desc`", crate::edge::quote(other))),
+        other => Err(format!("unknown direction {}; expected `asc` or `desc`", crate::error::quote(other))),
     }
 }
 

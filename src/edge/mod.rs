@@ -8,7 +8,6 @@
 //! - [`page`]: page sizes and tokens (AIP-158) as one [`page::Page`] type;
 //! - [`etag`]: etags (AIP-154) and their one check;
 //! - [`request`]: request identifiers (AIP-155), update masks, dates and timestamps;
-//! - [`quote`]: quoting a caller's value in an error message, by a short prefix.
 //! - [`redact`]: what a write answers to a caller who may not read personal data.
 //!
 //! # A new request field does not compile until it is handled
@@ -47,10 +46,8 @@ pub mod etag;
 pub mod filter;
 pub mod names;
 pub mod page;
-pub mod quote;
 pub mod redact;
 pub mod request;
 pub mod violations;
 
-pub use quote::quote;
 pub use violations::Violations;

@@ -14,7 +14,7 @@ pub fn parse_id(name: &str, collection: &str) -> Result<i64, String> {
     name.strip_prefix(collection).and_then(|rest| rest.strip_prefix('/')).and_then(positive).ok_or_else(|| {
         format!(
             "{} is not a name of the form `{collection}/{{id}}` with a positive integer id",
-            crate::edge::quote(name)
+            crate::error::quote(name)
         )
     })
 }
@@ -32,7 +32,7 @@ pub fn parse_child_id(name: &str, parent: &str, collection: &str) -> Result<(i64
     parsed.ok_or_else(|| {
         format!(
             "{} is not a name of the form `{parent}/{{id}}/{collection}/{{id}}` with positive integer ids",
-            crate::edge::quote(name)
+            crate::error::quote(name)
         )
     })
 }
@@ -178,7 +178,7 @@ pub fn snake_code(value: &str) -> Result<String, String> {
     } else {
         Err(format!(
             "{} must be lower snake case (a-z, 0-9, _, starting with a letter), 1 to 64 characters",
-            crate::edge::quote(value)
+            crate::error::quote(value)
         ))
     }
 }
@@ -195,7 +195,7 @@ impl ScaleName {
         }
         name.strip_prefix("scales/")
             .filter(|rest| !rest.contains('/'))
-            .ok_or_else(|| format!("{} is not a scale name; expected `scales/{{scale}}`", crate::edge::quote(name)))
+            .ok_or_else(|| format!("{} is not a scale name; expected `scales/{{scale}}`", crate::error::quote(name)))
             .and_then(snake_code)
             .map(Self)
     }
@@ -223,7 +223,7 @@ impl LevelName {
             return Err("is required".to_owned());
         }
         let expected = || {
-            format!("{} is not a level name; expected `scales/{{scale}}/levels/{{level}}`", crate::edge::quote(name))
+            format!("{} is not a level name; expected `scales/{{scale}}/levels/{{level}}`", crate::error::quote(name))
         };
         let rest = name.strip_prefix("scales/").ok_or_else(expected)?;
         let (scale, level) = rest.split_once("/levels/").ok_or_else(expected)?;

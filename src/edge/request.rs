@@ -66,7 +66,7 @@ pub fn update_paths(v: &mut Violations, mask: Option<&prost_types::FieldMask>, a
                         "update_mask",
                         format!(
                             "{} cannot be updated; updatable fields are {}",
-                            crate::edge::quote(other),
+                            crate::error::quote(other),
                             allowed.join(", ")
                         ),
                     ),

@@ -12,6 +12,4 @@ pub mod pb {
 pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/hrplan_descriptor.bin"));
 
 pub mod codec;
-#[doc(hidden)]
-pub mod fuzzing;
 pub mod inspect;

@@ -242,10 +242,11 @@ pub fn check_tags(tags: &[String], path: &str) -> Vec<Violation> {
         if !valid {
             violations.push(Violation::new(
                 format!("{path}[{i}]"),
-                format!("{} must be lower snake case (a-z, 0-9, _), 1 to 64 characters", crate::edge::quote(tag)),
+                format!("{} must be lower snake case (a-z, 0-9, _), 1 to 64 characters", crate::error::quote(tag)),
             ));
         } else if tags[..i].contains(tag) {
-            violations.push(Violation::new(format!("{path}[{i}]"), format!("{} is repeated", crate::edge::quote(tag))));
+            violations
+                .push(Violation::new(format!("{path}[{i}]"), format!("{} is repeated", crate::error::quote(tag))));
         }
     }
     violations

@@ -41,7 +41,7 @@ const MAX_POST_AFTER_RETURN: usize = 200;
 
 /// A filter term that only compares for equality.
 fn only_equal<T>(equal: bool, name: &str, value: Result<T, String>) -> Result<T, String> {
-    if equal { value } else { Err(format!("{} supports only `=`", crate::edge::quote(name))) }
+    if equal { value } else { Err(format!("{} supports only `=`", crate::error::quote(name))) }
 }
 
 /// The filterable fields of ListRotations.

@@ -268,7 +268,7 @@ impl TryFrom<pb::UpdateStandardRequest> for UpdateStandard {
                 "legal_basis" => {
                     changes.legal_basis = v.check("standard.legal_basis", rules::legal_basis(&legal_basis))
                 }
-                other => v.add("update_mask", format!("{} cannot be updated", crate::edge::quote(other))),
+                other => v.add("update_mask", format!("{} cannot be updated", crate::error::quote(other))),
             }
         }
         v.into_result(|| Some(Self { name: standard_name?, etag, changes }))

@@ -38,7 +38,7 @@ const FILTER: &[Field<PoolCondition>] = &[
         }
         v.parse::<i32>()
             .map(PoolCondition::TermStartYear)
-            .map_err(|_| format!("{} is not a year for term_start_year", crate::edge::quote(v)))
+            .map_err(|_| format!("{} is not a year for term_start_year", crate::error::quote(v)))
     }),
 ];
 

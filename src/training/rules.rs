@@ -146,7 +146,7 @@ pub fn line_id(value: &str) -> Result<String, String> {
     } else {
         Err(format!(
             "{} is not lower snake case of 1 to 64 characters (example: `political_theory`)",
-            crate::edge::quote(value)
+            crate::error::quote(value)
         ))
     }
 }

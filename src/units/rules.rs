@@ -210,12 +210,12 @@ pub fn parse_code(value: &str) -> Result<Option<String>, String> {
         return Ok(None);
     }
     if code.len() > MAX_CODE_CHARS {
-        return Err(format!("{} is longer than {MAX_CODE_CHARS} characters", crate::edge::quote(code)));
+        return Err(format!("{} is longer than {MAX_CODE_CHARS} characters", crate::error::quote(code)));
     }
     if let Some(bad) = code.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))) {
         return Err(format!(
             "{} holds `{bad}`; a unit code has letters, digits and - _ . / only",
-            crate::edge::quote(code)
+            crate::error::quote(code)
         ));
     }
     Ok(Some(code.to_owned()))

@@ -267,14 +267,14 @@ const FILTER: &[Field<PeopleCondition>] = &[
             "not_yet_employed" => StatusFilter::NotYetEmployed,
             other => EmploymentEnd::from_stored(other)
                 .map(StatusFilter::Ended)
-                .ok_or_else(|| format!("unknown status {}", crate::edge::quote(v)))?,
+                .ok_or_else(|| format!("unknown status {}", crate::error::quote(v)))?,
         };
         Ok(PeopleCondition::Status(equal, status))
     }),
     Field::value("leader", |equal, v| match v.to_uppercase().as_str() {
         "TRUE" => Ok(PeopleCondition::Leader(equal)),
         "FALSE" => Ok(PeopleCondition::Leader(!equal)),
-        _ => Err(format!("`leader` is compared with true or false, not {}", crate::edge::quote(v))),
+        _ => Err(format!("`leader` is compared with true or false, not {}", crate::error::quote(v))),
     }),
     Field::value("personal_id", |equal, v| {
         if !equal {
@@ -282,7 +282,7 @@ const FILTER: &[Field<PeopleCondition>] = &[
         }
         PersonalId::parse(&v.to_uppercase())
             .map(PeopleCondition::PersonalId)
-            .map_err(|e| format!("the personal_id {} {e}", crate::edge::quote(v)))
+            .map_err(|e| format!("the personal_id {} {e}", crate::error::quote(v)))
     }),
     Field::value("staff_code", |equal, v| {
         if !equal {
@@ -290,7 +290,7 @@ const FILTER: &[Field<PeopleCondition>] = &[
         }
         StaffCode::parse(&v.to_uppercase())
             .map(PeopleCondition::StaffCode)
-            .map_err(|e| format!("the staff_code {} {e}", crate::edge::quote(v)))
+            .map_err(|e| format!("the staff_code {} {e}", crate::error::quote(v)))
     }),
 ];
 

@@ -57,7 +57,7 @@ fn lines(v: &mut Violations, value: Vec<pb::TargetLine>, path: &str) -> Option<V
         if let Some(id) = &id
             && !seen.insert(id.clone())
         {
-            v.add(at("line_id"), format!("{} is used by an earlier line", crate::edge::quote(id)));
+            v.add(at("line_id"), format!("{} is used by an earlier line", crate::error::quote(id)));
         }
         let title = v.check(at("title"), required_text(&title, MAX_TEXT_CHARS));
         let kind = v.check(at("kind"), ProgrammeKind::required(kind));

@@ -1,7 +1,7 @@
 //! What the fuzz targets (`fuzz/`) reach: a request's bytes through the path a server
 //! takes, without a server or a database. Not part of the service's API.
 
-use super::{codec::decode_request, pb};
+use crate::grpc::{codec::decode_request, pb};
 
 /// Defines [`request`] and [`methods`] from one list of methods, their request types
 /// and the domain commands their handlers convert them into (none for the streamed
@@ -143,7 +143,7 @@ mod tests {
 
     #[test]
     fn every_method_of_the_descriptor_set_is_reachable() {
-        let set = prost_types::FileDescriptorSet::decode(super::super::FILE_DESCRIPTOR_SET).expect("decodes");
+        let set = prost_types::FileDescriptorSet::decode(crate::grpc::FILE_DESCRIPTOR_SET).expect("decodes");
         for method in set.file.iter().flat_map(|f| &f.service).flat_map(|s| &s.method) {
             assert!(super::methods().contains(&method.name()), "{} is not fuzzed", method.name());
             assert!(super::request(method.name(), &[0x0a, 0x7f]));
