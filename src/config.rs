@@ -93,6 +93,11 @@ pub struct ServeArgs {
     /// around it (SQL by hand); writes through the server need no wait.
     #[arg(long, env = "HRPLAN_FACTS_CATCH_UP_SECONDS", default_value_t = 10)]
     pub facts_catch_up_seconds: u64,
+    /// How reports are aggregated: `memory` (the report engine: the person facts held
+    /// as columns, loaded at start-up and kept in step with every write) or `sql` (in
+    /// the database; less memory, slower at scale).
+    #[arg(long, env = "HRPLAN_REPORT_ENGINE", value_enum, default_value_t = ReportEngine::Memory)]
+    pub report_engine: ReportEngine,
     /// Start without applying migrations (a replica whose database role may only
     /// read; another instance, or `hrplan migrate`, keeps the schema current).
     #[arg(long, env = "HRPLAN_SKIP_MIGRATIONS")]
@@ -161,6 +166,15 @@ pub struct TransportArgs {
     /// Server reflection: `on` (token-free), `token` (a valid token required) or `off`.
     #[arg(long, env = "HRPLAN_REFLECTION", value_enum, default_value_t = Reflection::On)]
     pub reflection: Reflection,
+}
+
+/// Where reports are aggregated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportEngine {
+    /// In memory, from the report engine (SQL while it loads).
+    Memory,
+    /// In the database.
+    Sql,
 }
 
 /// Whether and to whom server reflection is served.
@@ -309,6 +323,10 @@ pub struct ServerConfig {
     pub report_suppression_threshold: i64,
     /// How often the person facts of records written around the server are rebuilt.
     pub facts_catch_up_interval: Duration,
+    /// Where reports are aggregated.
+    pub report_engine: ReportEngine,
+    /// How often the report engine catches up with writes between calls.
+    pub report_engine_interval: Duration,
     /// Whether start-up applies the migrations (and catches the facts up).
     pub migrate: bool,
 }
@@ -355,6 +373,8 @@ impl ServerConfig {
             health_probe_interval: Duration::from_secs(2),
             report_suppression_threshold: 5,
             facts_catch_up_interval: Duration::from_secs(10),
+            report_engine: ReportEngine::Memory,
+            report_engine_interval: Duration::from_secs(1),
             migrate: true,
         }
     }
@@ -431,6 +451,8 @@ impl TryFrom<ServeArgs> for ServerConfig {
             health_probe_interval: Duration::from_secs(2),
             report_suppression_threshold: args.report_suppression_threshold,
             facts_catch_up_interval: Duration::from_secs(args.facts_catch_up_seconds.max(1)),
+            report_engine: args.report_engine,
+            report_engine_interval: Duration::from_secs(1),
             migrate: !args.skip_migrations,
         })
     }

@@ -22,7 +22,7 @@ use tracing::{Span, info_span, warn};
 
 use crate::{
     auth::{Authenticator, ContextInterceptor},
-    config::{Reflection, ServerConfig},
+    config::{Reflection, ReportEngine, ServerConfig},
     demo,
     grpc::{
         FILE_DESCRIPTOR_SET, pb::enrollment_service_server::EnrollmentServiceServer,
@@ -36,7 +36,7 @@ use crate::{
     localities::LocalityApi,
     movements::RotationApi,
     people::PersonApi,
-    reports::ReportApi,
+    reports::{ReportApi, engine::Engine},
     scales::ScaleApi,
     staffing::StaffingApi,
     standards::StandardApi,
@@ -57,6 +57,8 @@ pub struct Application {
     /// Where reads and refusals are audited, when not in `db`.
     audit_db: Option<DatabaseConnection>,
     authenticator: Authenticator,
+    /// The report engine, when reports are aggregated in memory.
+    engine: Option<Engine>,
     config: ServerConfig,
 }
 
@@ -111,7 +113,8 @@ impl Application {
         }
         let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
         let local_addr = listener.local_addr()?;
-        Ok(Self { listener, tls, local_addr, db, audit_db, authenticator, config })
+        let engine = (config.report_engine == ReportEngine::Memory).then(Engine::new);
+        Ok(Self { listener, tls, local_addr, db, audit_db, authenticator, engine, config })
     }
 
     /// The bound address (the real port when the configured port was 0).
@@ -124,12 +127,20 @@ impl Application {
         &self.db
     }
 
+    /// The report engine, if reports are aggregated in memory (it loads once serving).
+    pub fn engine(&self) -> Option<&Engine> {
+        self.engine.as_ref()
+    }
+
     /// Serves until `shutdown` completes, then finishes the requests in flight.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
-        let Self { listener, tls, local_addr, db, audit_db, authenticator, config } = self;
+        let Self { listener, tls, local_addr, db, audit_db, authenticator, engine, config } = self;
         let (health_reporter, health_service) = tonic_health::server::health_reporter();
         // Records written around the server get their facts here, never in a read.
         let facts = tokio::spawn(crate::facts::keep_up(db.clone(), config.facts_catch_up_interval));
+        // The engine loads while the server already serves (reports from SQL meanwhile).
+        let engine_task =
+            engine.clone().map(|engine| tokio::spawn(engine.run(db.clone(), config.report_engine_interval)));
 
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
@@ -149,7 +160,7 @@ impl Application {
         let interceptor = ContextInterceptor::new(authenticator)
             .trust_forwarded_for(config.trust_forwarded_for)
             .audit_to(audit_db.clone());
-        let mut services = services(&db, &config, interceptor);
+        let mut services = services(&db, engine.clone(), &config, interceptor);
         match config.reflection {
             Reflection::On => {
                 services.routes.add_service(reflection_v1).add_service(reflection_v1alpha);
@@ -163,8 +174,13 @@ impl Application {
             }
             Reflection::Off => {}
         }
-        let probe =
-            tokio::spawn(probe_health(db.clone(), health_reporter, services.names, config.health_probe_interval));
+        let probe = tokio::spawn(probe_health(
+            db.clone(),
+            engine,
+            health_reporter,
+            services.names,
+            config.health_probe_interval,
+        ));
 
         let cors = cors_layer(&config.cors_allowed_origins);
         let trace = TraceLayer::new(SharedClassifier::new(client_errors_are_not_failures()))
@@ -222,6 +238,9 @@ impl Application {
         }
         probe.abort();
         facts.abort();
+        if let Some(task) = engine_task {
+            task.abort();
+        }
         keys.abort();
         // The server and with it every sink are gone: the writer ends once the refusals
         // still queued are written (given a few seconds, should a connection linger).
@@ -251,7 +270,12 @@ macro_rules! serve {
 /// The services hrplan serves, in one list: each joins the routes behind the caller's
 /// context interceptor (authentication, scope) and the message size limit, and is
 /// reported by the health service. A new service is one line here.
-fn services(db: &DatabaseConnection, config: &ServerConfig, interceptor: ContextInterceptor) -> Services {
+fn services(
+    db: &DatabaseConnection,
+    engine: Option<Engine>,
+    config: &ServerConfig,
+    interceptor: ContextInterceptor,
+) -> Services {
     let limit = config.max_message_bytes;
     let mut services = Services { routes: RoutesBuilder::default(), names: Vec::new(), interceptor };
     serve!(services, limit;
@@ -259,7 +283,7 @@ fn services(db: &DatabaseConnection, config: &ServerConfig, interceptor: Context
         UnitServiceServer::new(UnitApi::new(db.clone())),
         ScaleServiceServer::new(ScaleApi::new(db.clone())),
         StandardServiceServer::new(StandardApi::new(db.clone())),
-        ReportServiceServer::new(ReportApi::new(db.clone(), config.report_suppression_threshold)),
+        ReportServiceServer::new(ReportApi::new(db.clone(), engine, config.report_suppression_threshold)),
         PersonServiceServer::new(PersonApi::new(db.clone())),
         TrainingPlanServiceServer::new(TrainingPlanApi::new(db.clone())),
         EnrollmentServiceServer::new(EnrollmentApi::new(db.clone())),
@@ -314,24 +338,31 @@ fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
     Some(CorsLayer::new().allow_origin(allow).allow_methods([Method::POST]).allow_headers(Any).expose_headers(exposed))
 }
 
-/// Reports NOT_SERVING, overall and per service, while the database does not answer.
+/// Reports NOT_SERVING, overall and per service, while the database does not answer;
+/// and for ReportService also until the report engine (if any) has loaded.
 async fn probe_health(
     db: DatabaseConnection,
+    engine: Option<Engine>,
     reporter: HealthReporter,
     services: Vec<&'static str>,
     interval: std::time::Duration,
 ) {
-    let mut last = None;
+    let reports = <ReportServiceServer<ReportApi> as NamedService>::NAME;
+    let mut last: Option<(ServingStatus, ServingStatus)> = None;
     loop {
-        let status = if store::ping(&db).await { ServingStatus::Serving } else { ServingStatus::NotServing };
-        if last != Some(status) {
-            if status == ServingStatus::NotServing {
+        let database = if store::ping(&db).await { ServingStatus::Serving } else { ServingStatus::NotServing };
+        let engine_ready = engine.as_ref().is_none_or(Engine::is_loaded);
+        let report =
+            if database == ServingStatus::Serving && engine_ready { database } else { ServingStatus::NotServing };
+        if last != Some((database, report)) {
+            if database == ServingStatus::NotServing {
                 warn!("database unreachable: reporting NOT_SERVING");
             }
             for service in std::iter::once("").chain(services.iter().copied()) {
+                let status = if service == reports { report } else { database };
                 reporter.set_service_status(service, status).await;
             }
-            last = Some(status);
+            last = Some((database, report));
         }
         tokio::time::sleep(interval).await;
     }

@@ -11,8 +11,11 @@
 //! read, so that a read RPC writes nothing.
 //!
 //! - [`rules`]: the periods of a person's facts (pure);
-//! - [`queries`]: flush, catch-up and the check that the facts are in step, typed.
+//! - [`queries`]: flush, catch-up and the check that the facts are in step, typed;
+//! - [`changes`]: the change log (a version and the people of each) that in-memory
+//!   copies of the facts follow.
 
+pub mod changes;
 pub mod queries;
 pub mod rules;
 
@@ -32,6 +35,9 @@ pub async fn keep_up(db: DatabaseConnection, interval: Duration) {
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
+        if let Err(err) = changes::prune(&db).await {
+            tracing::debug!(error = %err, "pruning the change log of the person facts failed");
+        }
         // A cheap read first: most ticks find nothing, and take no write lock.
         match any_pending(&db).await {
             Ok(false) => continue,

@@ -9,6 +9,7 @@ use sea_orm::{
     TransactionTrait,
 };
 
+use super::changes;
 use super::rules::{Episode, Held, OPEN_END, PersonBasics, Post, RATINGS_SEPARATOR, episodes, rating_entry};
 use crate::{
     error::Result,
@@ -40,6 +41,8 @@ pub async fn flush(txn: &DatabaseTransaction) -> Result<usize> {
     for chunk in ids.chunks(CHUNK) {
         rebuild(txn, chunk).await?;
     }
+    // Last, so that the version's row lock is held only until the commit that follows.
+    changes::record(txn, &ids).await?;
     Ok(ids.len())
 }
 
@@ -80,6 +83,7 @@ pub async fn catch_up(db: &DatabaseConnection) -> Result<usize> {
             rebuild(&txn, chunk).await?;
         }
         total += ids.len();
+        changes::record(&txn, &ids).await?;
         // Nobody waits on this write and it has nothing to audit; the facts it writes
         // are the whole of it.
         #[expect(clippy::disallowed_methods, reason = "the facts' own rebuild commits what it rebuilt")]

@@ -4,6 +4,7 @@
 use sea_orm::DatabaseConnection;
 use tonic::{Request, Response, Status};
 
+use super::engine::Engine;
 use super::usecases::{Reports, activity, compliance, export, profile};
 use crate::{
     context::RequestContext,
@@ -17,10 +18,11 @@ pub struct ReportApi {
 }
 
 impl ReportApi {
-    /// A service over `db` that hides cells smaller than `suppression_threshold` from
-    /// callers without the personal-data role.
-    pub fn new(db: DatabaseConnection, suppression_threshold: i64) -> Self {
-        Self { reports: Reports { db, suppression_threshold } }
+    /// A service over `db` that aggregates with `engine` when given (else by SQL) and
+    /// hides cells smaller than `suppression_threshold` from callers without the
+    /// personal-data role.
+    pub fn new(db: DatabaseConnection, engine: Option<Engine>, suppression_threshold: i64) -> Self {
+        Self { reports: Reports { db, engine, suppression_threshold } }
     }
 }
 

@@ -9,9 +9,12 @@
 //!   the caller's authorisation to its last figure (read RPCs never write);
 //! - [`rules`]: cells, percentages, suppression, compliance, activity figures (pure);
 //! - [`queries`]: the scope's tree and population and their aggregates, typed SQL;
+//! - [`engine`]: the same aggregates from the person facts held in memory as columns,
+//!   kept in step with every committed write (the SQL stays as its oracle);
 //! - [`files`]: a report as a table, written as XLSX or CSV.
 
 pub mod api;
+pub mod engine;
 pub mod files;
 pub mod queries;
 pub mod rules;

@@ -11,6 +11,7 @@ use hrplan::{
     auth::{KeyConfig, Role, mint_hs256},
     config::ServerConfig,
     grpc::pb::{self},
+    reports::engine::Engine,
     startup::Application,
 };
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
@@ -39,6 +40,8 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     /// The server's own pool (closing it makes the database unreachable for the server).
     pub server_db: DatabaseConnection,
+    /// The server's report engine, if it aggregates reports in memory.
+    pub engine: Option<Engine>,
     shutdown: Option<oneshot::Sender<()>>,
     sqlite_path: Option<PathBuf>,
 }
@@ -115,6 +118,7 @@ pub async fn spawn_app_on(
     let app = Application::build(config).await.expect("building the application");
     let addr = app.local_addr();
     let server_db = app.db().clone();
+    let engine = app.engine().cloned();
     let (tx, rx) = oneshot::channel::<()>();
     tokio::spawn(async move {
         app.run_until(async {
@@ -129,7 +133,17 @@ pub async fn spawn_app_on(
         .await
         .expect("connecting to the test server");
     let db = Database::connect(url.as_str()).await.expect("connecting to the test database");
-    TestApp { url, addr, channel, db, server_db, shutdown: Some(tx), sqlite_path }
+    // Reports are meant to come from the engine, so the tests wait for it to load
+    // (bounded: a test of an unreachable database goes on without it).
+    if let Some(engine) = &engine {
+        let loading = async {
+            while !engine.is_loaded() {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(30), loading).await.ok();
+    }
+    TestApp { url, addr, channel, db, server_db, engine, shutdown: Some(tx), sqlite_path }
 }
 
 impl Drop for TestApp {
@@ -382,6 +396,16 @@ impl TestApp {
             missing.is_empty() && stale.is_empty(),
             "person facts out of step: missing {missing:#?}, stale {stale:#?}"
         );
+        // And the report engine holds exactly the stored facts once caught up.
+        if let Some(engine) = &self.engine {
+            let (held, stored) = engine.held_and_stored(&self.server_db).await.expect("catching the engine up");
+            let missing: Vec<_> = stored.iter().filter(|f| held.binary_search(f).is_err()).collect();
+            let stale: Vec<_> = held.iter().filter(|f| stored.binary_search(f).is_err()).collect();
+            assert!(
+                missing.is_empty() && stale.is_empty() && held.len() == stored.len(),
+                "report engine out of step: missing {missing:#?}, stale {stale:#?}"
+            );
+        }
     }
 }
 

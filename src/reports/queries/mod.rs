@@ -42,7 +42,8 @@ pub struct Population {
     pub by_child: bool,
     /// The localities of the tree, once resolved by [`resolve_tree`], with the date
     /// they were resolved for (a tree of another date is walked again); `None` to walk
-    /// the tree inside every query.
+    /// the tree inside every query. The report engine reads its localities from it; the
+    /// SQL lists them when they are few enough and walks the tree otherwise.
     pub tree: Option<(NaiveDate, Vec<TreeNode>)>,
 }
 
@@ -104,16 +105,14 @@ pub async fn root_tagged(conn: &impl ConnectionTrait, population: &Population) -
 }
 
 /// Resolves the localities of the population's tree once, so that every report query
-/// lists them: the planner then knows how few they are and reads their facts through
-/// the locality index instead of scanning every fact.
+/// lists them (up to [`LISTED_TREE_MAX`]): the planner then knows how few they are and
+/// reads their facts through the locality index instead of scanning every fact.
 pub async fn resolve_tree(conn: &impl ConnectionTrait, p: &mut Population) -> Result<()> {
     p.tree = None;
     let mut q = tree_cte(p);
     q.push(" SELECT code, grp, tagged FROM tree");
     let nodes: Vec<TreeNode> = sql::all(conn, q.build()).await?;
-    if nodes.len() <= LISTED_TREE_MAX {
-        p.tree = Some((p.as_of, nodes));
-    }
+    p.tree = Some((p.as_of, nodes));
     Ok(())
 }
 
@@ -170,7 +169,7 @@ fn tree_cte(p: &Population) -> Query {
 /// own common table expressions (`, name AS (…)`) and its `SELECT`.
 pub fn population_ctes(p: &Population) -> Query {
     let mut q = match &p.tree {
-        Some((day, nodes)) if *day == p.as_of => {
+        Some((day, nodes)) if *day == p.as_of && nodes.len() <= LISTED_TREE_MAX => {
             let listed: Vec<&TreeNode> = nodes.iter().filter(|n| p.tags.is_empty() || n.tagged == 1).collect();
             let mut q = Query::new("WITH RECURSIVE tree(code, grp, tagged) AS (");
             if listed.is_empty() {

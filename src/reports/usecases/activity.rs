@@ -64,7 +64,7 @@ pub async fn training_in(read: &Read<'_>, request: OverPeriod) -> Result<pb::Sum
     let OverPeriod { population, start, end } = request;
     let population = read.scope(population).await?;
     let Places { total: root, children, own_units } = read.places(&population).await?;
-    let headcounts = activity::headcounts(read.conn(), &population).await?;
+    let headcounts = read.headcounts(&population).await?;
     let rows = activity::training_counts(read.conn(), &population, start, end).await?;
     let scales = scale::list(read.conn()).await?;
 

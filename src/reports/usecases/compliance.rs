@@ -44,7 +44,7 @@ pub async fn evaluations_in(
 ) -> Result<pb::SummarizeEvaluationsResponse> {
     let SummarizeEvaluations { population, first_year, last_year } = request;
     let population = read.scope(population).await?;
-    let (headcount, counts) = workforce::evaluation_counts(read.conn(), &population, first_year, last_year).await?;
+    let (headcount, counts) = read.evaluation_counts(&population, first_year, last_year).await?;
     let finish = |cells: Vec<CellValue>| cells_to_pb(&cells);
     let years = (first_year..=last_year)
         .map(|year| {
@@ -125,7 +125,7 @@ pub async fn compliance_in(
         candidates.iter().filter_map(|c| c.applies_to.post_title.as_deref().map(fold)).collect();
     titles.sort();
     titles.dedup();
-    let rows = workforce::post_rows(read.conn(), &population, &titles).await?;
+    let rows = read.post_rows(&population, &titles).await?;
     let levels = workforce::scale_levels(read.conn()).await?;
 
     let rank_of = workforce::ranks(&levels);

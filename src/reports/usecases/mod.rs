@@ -16,10 +16,16 @@ pub mod compliance;
 pub mod export;
 pub mod profile;
 
+use std::collections::BTreeMap;
+
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
 
 use super::{
-    queries::{self, Population},
+    engine::Engine,
+    queries::{
+        self, Population,
+        workforce::{self, GroupCounts, PostRow, ScaleLevels},
+    },
     rules::WHOLE_COUNTRY_LABEL,
     wire::WHOLE_COUNTRY,
 };
@@ -35,11 +41,13 @@ use crate::{
     policy::{authorize, authorize_national},
 };
 
-/// What every report needs: the database and the suppression threshold.
+/// What every report needs: the database, the engine and the suppression threshold.
 #[derive(Debug, Clone)]
 pub struct Reports {
     /// The database.
     pub db: DatabaseConnection,
+    /// The report engine, when reports are aggregated in memory (else by SQL).
+    pub engine: Option<Engine>,
     /// Cells smaller than this are hidden from callers without the personal-data role.
     pub suppression_threshold: i64,
 }
@@ -48,8 +56,15 @@ impl Reports {
     /// Begins a report for `ctx`'s caller: its snapshot.
     pub async fn begin<'a>(&self, ctx: &'a RequestContext) -> Result<Read<'a>> {
         let threshold = (!ctx.principal.has_role(Role::PersonalDataReader)).then_some(self.suppression_threshold);
+        let txn = queries::snapshot(&self.db).await?;
+        // The engine counts only once in step with this snapshot (see engine): else SQL.
+        let engine = match &self.engine {
+            Some(engine) if engine.catch_up(&txn).await? => Some(engine.clone()),
+            _ => None,
+        };
         Ok(Read {
-            txn: queries::snapshot(&self.db).await?,
+            txn,
+            engine,
             ctx,
             threshold,
             suppression_threshold: self.suppression_threshold,
@@ -61,6 +76,7 @@ impl Reports {
 #[derive(Debug)]
 pub struct Read<'a> {
     txn: DatabaseTransaction,
+    engine: Option<Engine>,
     ctx: &'a RequestContext,
     threshold: Option<i64>,
     suppression_threshold: i64,
@@ -70,6 +86,56 @@ impl Read<'_> {
     /// The snapshot every query of the report runs on.
     pub fn conn(&self) -> &DatabaseTransaction {
         &self.txn
+    }
+
+    /// The workforce profile's aggregates of an authorized, resolved population: from
+    /// the engine when it serves this read, else from the SQL.
+    pub async fn workforce_counts(
+        &self,
+        population: &Population,
+        levels: &ScaleLevels,
+    ) -> Result<BTreeMap<String, GroupCounts>> {
+        if let Some(engine) = &self.engine
+            && let Some(counts) = engine.workforce_counts(population, levels).await?
+        {
+            return Ok(counts);
+        }
+        workforce::workforce_counts(self.conn(), population, levels).await
+    }
+
+    /// The evaluations of a population (see [`workforce::evaluation_counts`]).
+    pub async fn evaluation_counts(
+        &self,
+        population: &Population,
+        first_year: i32,
+        last_year: i32,
+    ) -> Result<(i64, BTreeMap<(i32, String), i64>)> {
+        if let Some(engine) = &self.engine
+            && let Some(counts) = engine.evaluation_counts(population, first_year, last_year).await?
+        {
+            return Ok(counts);
+        }
+        workforce::evaluation_counts(self.conn(), population, first_year, last_year).await
+    }
+
+    /// The population grouped for standard compliance (see [`workforce::post_rows`]).
+    pub async fn post_rows(&self, population: &Population, titles: &[String]) -> Result<Vec<PostRow>> {
+        if let Some(engine) = &self.engine
+            && let Some(rows) = engine.post_rows(population, titles).await?
+        {
+            return Ok(rows);
+        }
+        workforce::post_rows(self.conn(), population, titles).await
+    }
+
+    /// The headcount of a population per group (see [`queries::activity::headcounts`]).
+    pub async fn headcounts(&self, population: &Population) -> Result<BTreeMap<String, i64>> {
+        if let Some(engine) = &self.engine
+            && let Some(counts) = engine.headcounts(population).await?
+        {
+            return Ok(counts);
+        }
+        queries::activity::headcounts(self.conn(), population).await
     }
 
     /// The threshold below which this caller's cells are hidden, if any.

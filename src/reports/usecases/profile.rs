@@ -76,7 +76,7 @@ pub async fn compare_in(
 async fn profile(read: &Read<'_>, population: &Population) -> Result<pb::GetWorkforceProfileResponse> {
     let places = read.places(population).await?;
     let levels = workforce::scale_levels(read.conn()).await?;
-    let groups = workforce::workforce_counts(read.conn(), population, &levels).await?;
+    let groups = read.workforce_counts(population, &levels).await?;
     let builder = ProfileBuilder { levels: &levels };
     let mut total = GroupCounts::default();
     groups.values().for_each(|g| total.accumulate(g));
