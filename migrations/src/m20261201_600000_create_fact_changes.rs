@@ -35,7 +35,13 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(FactVersion::Table)
-                    .col(ColumnDef::new(FactVersion::Id).integer().not_null().primary_key().check(Expr::col(FactVersion::Id).eq(1)))
+                    .col(
+                        ColumnDef::new(FactVersion::Id)
+                            .integer()
+                            .not_null()
+                            .primary_key()
+                            .check(Expr::col(FactVersion::Id).eq(1)),
+                    )
                     .col(ColumnDef::new(FactVersion::Seq).big_integer().not_null())
                     .to_owned(),
             )

@@ -539,3 +539,32 @@ fn download_package(repo: &std::path::Path) -> Result<PathBuf, String> {
         )
     })
 }
+
+/// A civil servant born in 1985, employed from 2012, placed at `unit` from 2020 with a
+/// university degree: the plainest record a test needs.
+pub fn person_record(unit: &str, full_name: &str) -> pb::PersonRecord {
+    pb::PersonRecord {
+        person: Some(pb::Person {
+            full_name: full_name.into(),
+            birth_date: Some(date(1985, 3, 14)),
+            gender: pb::Gender::Male.into(),
+            ethnicity: "Kinh".into(),
+            category: pb::PersonCategory::CivilServant.into(),
+            employed_from: Some(date(2012, 9, 1)),
+            ..Default::default()
+        }),
+        placements: vec![pb::Placement {
+            unit: unit.into(),
+            post_title: "Công chức Tư pháp - Hộ tịch".into(),
+            valid_from: Some(date(2020, 1, 1)),
+            ..Default::default()
+        }],
+        qualifications: vec![pb::Qualification {
+            level: "scales/professional/levels/university".into(),
+            field_of_study: "Luật".into(),
+            awarded_on: Some(date(2010, 6, 30)),
+            ..Default::default()
+        }],
+        ..Default::default()
+    }
+}

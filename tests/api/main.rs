@@ -10,6 +10,7 @@ mod compliance;
 mod deadline;
 mod demo;
 mod differential;
+mod engine;
 mod enrollments;
 mod facts;
 mod faults;

@@ -283,8 +283,7 @@ impl Columns {
         let title = self.titles.intern(&fact.post_title_folded);
         let levels = self.levels.intern(&fact.levels);
         if levels as usize == self.level_pairs.len() {
-            self.level_pairs
-                .push(parse_levels_key(&fact.levels).map(|(s, l)| (s.to_owned(), l.to_owned())).collect());
+            self.level_pairs.push(parse_levels_key(&fact.levels).map(|(s, l)| (s.to_owned(), l.to_owned())).collect());
         }
         let ratings = self.ratings.intern(&fact.ratings);
         if ratings as usize == self.rating_entries.len() {
@@ -441,7 +440,10 @@ mod tests {
 
     #[test]
     fn ratings_are_parsed_into_entries_each_once() {
-        assert_eq!(parse_ratings(",2023=good,2024=excellent,2023=good,"), [(2023, "good".into()), (2024, "excellent".into())]);
+        assert_eq!(
+            parse_ratings(",2023=good,2024=excellent,2023=good,"),
+            [(2023, "good".into()), (2024, "excellent".into())]
+        );
         assert!(parse_ratings(",").is_empty());
     }
 }

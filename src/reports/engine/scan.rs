@@ -257,8 +257,9 @@ pub fn post_rows(columns: &Columns, scope: &Scope, titles: &[String]) -> Vec<Pos
         mask(columns.titles.len(), |t| titles.iter().any(|wanted| wanted == columns.titles.value(t)));
     type Key = (usize, usize, u16, bool, u32, u32);
     let mut rows: HashMap<Key, i64, BuildHasherDefault<IntHasher>> = HashMap::default();
-    let tier_len: Vec<usize> =
-        (0..columns.segments.len()).map(|l| columns.localities.value(u32::try_from(l).unwrap_or(u32::MAX)).len()).collect();
+    let tier_len: Vec<usize> = (0..columns.segments.len())
+        .map(|l| columns.localities.value(u32::try_from(l).unwrap_or(u32::MAX)).len())
+        .collect();
     scope.each(columns, |group, segment, s, r| {
         let title = s.title[r];
         let title = if named.get(title as usize).copied().unwrap_or(false) { title } else { u32::MAX };

@@ -62,13 +62,7 @@ impl Reports {
             Some(engine) if engine.catch_up(&txn).await? => Some(engine.clone()),
             _ => None,
         };
-        Ok(Read {
-            txn,
-            engine,
-            ctx,
-            threshold,
-            suppression_threshold: self.suppression_threshold,
-        })
+        Ok(Read { txn, engine, ctx, threshold, suppression_threshold: self.suppression_threshold })
     }
 }
 
