@@ -27,6 +27,8 @@ pub struct Scope {
     categories: Option<Vec<bool>>,
     sectors: Option<Vec<bool>>,
     flags: u8,
+    /// Rows beyond which the scan is split over two threads.
+    parallel_rows: usize,
 }
 
 fn mask(dict_len: usize, value_of: impl Fn(u32) -> bool) -> Vec<bool> {
@@ -68,7 +70,7 @@ impl Scope {
             mask(columns.sectors.len(), |s| p.sectors.iter().any(|wanted| *wanted == columns.sectors.value(s)))
         });
         let flags = if p.leaders_only { LEADER } else { 0 } | if p.key_posts_only { KEY_POST } else { 0 };
-        Some(Self { day: day_number(p.as_of), nodes, groups, categories, sectors, flags })
+        Some(Self { day: day_number(p.as_of), nodes, groups, categories, sectors, flags, parallel_rows: PARALLEL_ROWS })
     }
 
     /// Calls `f(group, segment, row)` for every row in the population; `segment` is
@@ -99,6 +101,69 @@ impl Scope {
     }
 }
 
+/// Rows beyond which a scan is split over two threads (a province is well below it; the
+/// whole country well above).
+const PARALLEL_ROWS: usize = 400_000;
+
+impl Scope {
+    /// Folds the population's rows: `step` adds a row into an accumulator made by `init`;
+    /// large scopes are split in two halves of the tree scanned on two threads, whose
+    /// accumulators `merge` then adds up.
+    fn fold<A: Send>(
+        &self,
+        columns: &Columns,
+        init: impl Fn() -> A + Sync,
+        step: impl Fn(&mut A, usize, usize, &Segment, usize) + Sync,
+        merge: impl Fn(&mut A, A),
+    ) -> A {
+        let rows: usize = self.nodes.iter().filter_map(|(s, _)| columns.segments.get(*s)).map(Segment::len).sum();
+        let run = |nodes: &[(usize, usize)]| {
+            let part = Scope { nodes: nodes.to_vec(), groups: Vec::new(), ..self.filters() };
+            let mut acc = init();
+            part.each(columns, |group, segment, s, r| step(&mut acc, group, segment, s, r));
+            acc
+        };
+        if rows < self.parallel_rows || self.nodes.len() < 2 {
+            return run(&self.nodes);
+        }
+        // Cut where half the rows lie before.
+        let mut seen = 0;
+        let cut = self
+            .nodes
+            .iter()
+            .position(|(s, _)| {
+                seen += columns.segments.get(*s).map_or(0, Segment::len);
+                seen * 2 >= rows
+            })
+            .map_or(self.nodes.len() / 2, |i| (i + 1).min(self.nodes.len() - 1));
+        let (first, second) = self.nodes.split_at(cut);
+        let (mut a, b) = std::thread::scope(|threads| {
+            let other = threads.spawn(|| run(second));
+            let a = run(first);
+            (a, other.join())
+        });
+        match b {
+            Ok(b) => merge(&mut a, b),
+            // A scan does not panic; if it did, count the half again on this thread.
+            Err(_) => merge(&mut a, run(second)),
+        }
+        a
+    }
+
+    /// The same filters over no nodes.
+    fn filters(&self) -> Self {
+        Self {
+            day: self.day,
+            nodes: Vec::new(),
+            groups: Vec::new(),
+            categories: self.categories.clone(),
+            sectors: self.sectors.clone(),
+            flags: self.flags,
+            parallel_rows: usize::MAX,
+        }
+    }
+}
+
 /// What the profile counts of one group, by code.
 struct ProfileTally {
     headcount: i64,
@@ -118,25 +183,30 @@ pub fn workforce_counts(
     levels: &ScaleLevels,
 ) -> BTreeMap<String, GroupCounts> {
     let bounds = age_band_bounds(as_of).map(day_number);
-    let mut tallies: Vec<ProfileTally> = scope
-        .groups
-        .iter()
-        .map(|_| ProfileTally {
-            headcount: 0,
-            leaders: 0,
-            kinh: 0,
-            bands: [0; 5],
-            genders: vec![0; columns.genders.len()],
-            levels: vec![0; columns.levels.len()],
-        })
-        .collect();
-    scope.each(columns, |group, _, s, r| {
+    let init = || -> Vec<ProfileTally> {
+        scope
+            .groups
+            .iter()
+            .map(|_| ProfileTally {
+                headcount: 0,
+                leaders: 0,
+                kinh: 0,
+                bands: [0; 5],
+                genders: vec![0; columns.genders.len()],
+                levels: vec![0; columns.levels.len()],
+            })
+            .collect()
+    };
+    let step = |tallies: &mut Vec<ProfileTally>, group: usize, _: usize, s: &Segment, r: usize| {
         let Some(t) = tallies.get_mut(group) else { return };
         t.headcount += 1;
         t.leaders += i64::from(s.flags[r] & LEADER != 0);
         t.kinh += i64::from(columns.kinh.get(usize::from(s.ethnicity[r])).copied().unwrap_or(false));
         let birth = s.birth[r];
-        let band = bounds.iter().position(|bound| birth > *bound).unwrap_or(4);
+        let band = usize::from(birth <= bounds[0])
+            + usize::from(birth <= bounds[1])
+            + usize::from(birth <= bounds[2])
+            + usize::from(birth <= bounds[3]);
         t.bands[band] += 1;
         if let Some(n) = t.genders.get_mut(usize::from(s.gender[r])) {
             *n += 1;
@@ -144,7 +214,18 @@ pub fn workforce_counts(
         if let Some(n) = t.levels.get_mut(s.levels[r] as usize) {
             *n += 1;
         }
-    });
+    };
+    let merge = |into: &mut Vec<ProfileTally>, other: Vec<ProfileTally>| {
+        for (a, b) in into.iter_mut().zip(other) {
+            a.headcount += b.headcount;
+            a.leaders += b.leaders;
+            a.kinh += b.kinh;
+            a.bands.iter_mut().zip(b.bands).for_each(|(x, y)| *x += y);
+            a.genders.iter_mut().zip(b.genders).for_each(|(x, y)| *x += y);
+            a.levels.iter_mut().zip(b.levels).for_each(|(x, y)| *x += y);
+        }
+    };
+    let tallies = scope.fold(columns, init, step, merge);
     let rank_of = ranks(levels);
     let mut out = BTreeMap::new();
     for (key, t) in scope.groups.iter().zip(tallies) {
@@ -190,14 +271,20 @@ pub fn evaluation_counts(
     first_year: i32,
     last_year: i32,
 ) -> (i64, BTreeMap<(i32, String), i64>) {
-    let mut headcount = 0;
-    let mut by_ratings = vec![0_i64; columns.ratings.len()];
-    scope.each(columns, |_, _, s, r| {
-        headcount += 1;
-        if let Some(n) = by_ratings.get_mut(s.ratings[r] as usize) {
-            *n += 1;
-        }
-    });
+    let (headcount, by_ratings) = scope.fold(
+        columns,
+        || (0_i64, vec![0_i64; columns.ratings.len()]),
+        |(headcount, by_ratings), _, _, s, r| {
+            *headcount += 1;
+            if let Some(n) = by_ratings.get_mut(s.ratings[r] as usize) {
+                *n += 1;
+            }
+        },
+        |(headcount, by_ratings), (h, b)| {
+            *headcount += h;
+            by_ratings.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+        },
+    );
     let mut counts = BTreeMap::new();
     for (code, n) in by_ratings.iter().enumerate() {
         if *n == 0 {
@@ -255,38 +342,146 @@ impl Hasher for IntHasher {
 pub fn post_rows(columns: &Columns, scope: &Scope, titles: &[String]) -> Vec<PostRow> {
     let named: Vec<bool> =
         mask(columns.titles.len(), |t| titles.iter().any(|wanted| wanted == columns.titles.value(t)));
-    type Key = (usize, usize, u16, bool, u32, u32);
-    let mut rows: HashMap<Key, i64, BuildHasherDefault<IntHasher>> = HashMap::default();
-    let tier_len: Vec<usize> = (0..columns.segments.len())
-        .map(|l| columns.localities.value(u32::try_from(l).unwrap_or(u32::MAX)).len())
+    // The key packed in one integer: group (20 bits), tier length (3), category (8),
+    // leader (1), title (32: the code, or all ones for a title no standard names).
+    // The levels key's code rides beside it.
+    type Rows = HashMap<(u64, u32), i64, BuildHasherDefault<IntHasher>>;
+    let tier_len: Vec<u64> = (0..columns.segments.len())
+        .map(|l| columns.localities.value(u32::try_from(l).unwrap_or(u32::MAX)).len() as u64)
         .collect();
-    scope.each(columns, |group, segment, s, r| {
-        let title = s.title[r];
-        let title = if named.get(title as usize).copied().unwrap_or(false) { title } else { u32::MAX };
-        let tier = tier_len.get(segment).copied().unwrap_or_default();
-        let key = (group, tier, s.category[r], s.flags[r] & LEADER != 0, title, s.levels[r]);
-        *rows.entry(key).or_default() += 1;
-    });
+    let rows: Rows = scope.fold(
+        columns,
+        Rows::default,
+        |rows, group, segment, s, r| {
+            let title = s.title[r];
+            let title = if named.get(title as usize).copied().unwrap_or(false) { title } else { u32::MAX };
+            let tier = tier_len.get(segment).copied().unwrap_or_default();
+            let key = (group as u64) << 44
+                | tier << 41
+                | u64::from(s.category[r] & 0xff) << 33
+                | u64::from(s.flags[r] & LEADER != 0) << 32
+                | u64::from(title);
+            *rows.entry((key, s.levels[r])).or_default() += 1;
+        },
+        |rows, other| {
+            for (key, n) in other {
+                *rows.entry(key).or_default() += n;
+            }
+        },
+    );
     rows.into_iter()
-        .map(|((group, tier_len, category, is_leader, title, levels), n)| PostRow {
-            grp: scope.groups.get(group).cloned().unwrap_or_default(),
-            tier_len: i32::try_from(tier_len).unwrap_or_default(),
-            category: columns.categories.value(u32::from(category)).to_owned(),
-            is_leader,
-            title: if title == u32::MAX { String::new() } else { columns.titles.value(title).to_owned() },
-            levels: columns.levels.value(levels).to_owned(),
-            n,
+        .map(|((key, levels), n)| {
+            let title = u32::try_from(key & 0xffff_ffff).unwrap_or(u32::MAX);
+            PostRow {
+                grp: usize::try_from(key >> 44).ok().and_then(|g| scope.groups.get(g)).cloned().unwrap_or_default(),
+                tier_len: i32::try_from((key >> 41) & 0x7).unwrap_or_default(),
+                category: columns.categories.value(u32::try_from((key >> 33) & 0xff).unwrap_or_default()).to_owned(),
+                is_leader: (key >> 32) & 1 == 1,
+                title: if title == u32::MAX { String::new() } else { columns.titles.value(title).to_owned() },
+                levels: columns.levels.value(levels).to_owned(),
+                n,
+            }
         })
         .collect()
 }
 
 /// The headcount per group, as [`crate::reports::queries::activity::headcounts`] gives it.
 pub fn headcounts(columns: &Columns, scope: &Scope) -> BTreeMap<String, i64> {
-    let mut counts = vec![0_i64; scope.groups.len()];
-    scope.each(columns, |group, _, _, _| {
-        if let Some(n) = counts.get_mut(group) {
-            *n += 1;
-        }
-    });
+    let counts = scope.fold(
+        columns,
+        || vec![0_i64; scope.groups.len()],
+        |counts, group, _, _, _| {
+            if let Some(n) = counts.get_mut(group) {
+                *n += 1;
+            }
+        },
+        |counts, other| counts.iter_mut().zip(other).for_each(|(x, y)| *x += y),
+    );
     scope.groups.iter().cloned().zip(counts).filter(|(_, n)| *n != 0).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reports::{engine::columns::Fact, queries::TreeNode};
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
+    }
+
+    /// 600 people over 12 localities in 3 groups, varied in every column.
+    fn columns() -> Columns {
+        let mut columns = Columns::default();
+        for person in 0..600_i64 {
+            let locality = format!("{:05}", person % 12);
+            let fact = Fact {
+                person_id: person,
+                valid_from: day(2010 + i32::try_from(person % 5).unwrap_or(0), 1, 1),
+                valid_until: if person % 7 == 0 { day(2023, 1, 1) } else { day(9999, 12, 31) },
+                locality_code: locality,
+                unit_id: person % 12,
+                sector: ["education", "health"][usize::try_from(person % 2).unwrap_or(0)].into(),
+                category: ["cadre", "civil_servant", "public_employee"][usize::try_from(person % 3).unwrap_or(0)]
+                    .into(),
+                is_leader: person % 4 == 0,
+                is_key_post: person % 9 == 0,
+                post_title_folded: ["chu tich", "cong chuc"][usize::try_from(person % 2).unwrap_or(0)].into(),
+                birth_date: day(1960 + i32::try_from(person % 40).unwrap_or(0), 3, 1),
+                gender: ["male", "female"][usize::try_from(person % 2).unwrap_or(0)].into(),
+                ethnicity: ["Kinh", "Tày", "Nùng"][usize::try_from(person % 3).unwrap_or(0)].into(),
+                levels: ["professional=university", "professional=master,it=basic", ""]
+                    [usize::try_from(person % 3).unwrap_or(0)]
+                .into(),
+                ratings: [",2023=good,", ",2023=excellent,2024=good,", ","][usize::try_from(person % 3).unwrap_or(0)]
+                    .into(),
+            };
+            columns.push(&fact).unwrap_or_default();
+        }
+        columns
+    }
+
+    fn population() -> Population {
+        let as_of = day(2024, 6, 30);
+        let tree =
+            (0..12).map(|l| TreeNode { code: format!("{l:05}"), grp: format!("g{}", l % 3), tagged: 0 }).collect();
+        Population {
+            root: None,
+            as_of,
+            tiers: Vec::new(),
+            categories: Vec::new(),
+            sectors: Vec::new(),
+            leaders_only: false,
+            key_posts_only: false,
+            tags: Vec::new(),
+            root_tagged: false,
+            by_child: true,
+            tree: Some((as_of, tree)),
+        }
+    }
+
+    #[test]
+    fn a_scan_split_over_two_threads_counts_what_one_thread_counts() {
+        let columns = columns();
+        let population = population();
+        let levels: ScaleLevels = [(
+            "professional".to_owned(),
+            vec![(50, "university".to_owned(), String::new()), (60, "master".to_owned(), String::new())],
+        )]
+        .into_iter()
+        .collect();
+        let one = Scope::new(&columns, &population).expect("a scope");
+        let two = Scope { parallel_rows: 0, ..Scope::new(&columns, &population).expect("a scope") };
+        let profile = workforce_counts(&columns, &one, population.as_of, &levels);
+        assert_eq!(profile.values().map(|g| g.heads.headcount).sum::<i64>(), 600 - 86);
+        assert_eq!(profile, workforce_counts(&columns, &two, population.as_of, &levels));
+        assert_eq!(evaluation_counts(&columns, &one, 2023, 2024), evaluation_counts(&columns, &two, 2023, 2024));
+        let titles = ["chu tich".to_owned()];
+        let (mut a, mut b) = (post_rows(&columns, &one, &titles), post_rows(&columns, &two, &titles));
+        let key = |r: &PostRow| (r.grp.clone(), r.category.clone(), r.is_leader, r.title.clone(), r.levels.clone());
+        a.sort_by_key(key);
+        b.sort_by_key(key);
+        assert_eq!(a, b);
+        assert!(a.iter().any(|r| r.title == "chu tich") && a.iter().any(|r| r.title.is_empty()));
+        assert_eq!(headcounts(&columns, &one), headcounts(&columns, &two));
+    }
 }
