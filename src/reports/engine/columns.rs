@@ -301,7 +301,7 @@ impl Columns {
         segment.category.push(category);
         segment.gender.push(gender);
         segment.ethnicity.push(ethnicity);
-        segment.flags.push(u8::from(fact.is_leader) * LEADER | u8::from(fact.is_key_post) * KEY_POST);
+        segment.flags.push((u8::from(fact.is_leader) * LEADER) | (u8::from(fact.is_key_post) * KEY_POST));
         segment.title.push(title);
         segment.levels.push(levels);
         segment.ratings.push(ratings);
