@@ -16,8 +16,9 @@ pub struct DatabaseArgs {
     /// Database URL: `sqlite://FILE?mode=rwc` (created if missing) or `postgres://…`.
     #[arg(long, env = "HRPLAN_DATABASE_URL", default_value = "sqlite://hrplan.db?mode=rwc")]
     pub database_url: String,
-    /// Largest number of pooled database connections.
-    #[arg(long, env = "HRPLAN_DATABASE_MAX_CONNECTIONS", default_value_t = 16)]
+    /// Largest number of pooled database connections; 0 sizes the pool from the cores
+    /// and the backend (PostgreSQL: 8 per core, 16 to 64; SQLite: 2 per core, at least 8).
+    #[arg(long, env = "HRPLAN_DATABASE_MAX_CONNECTIONS", default_value_t = 0)]
     pub database_max_connections: u32,
 }
 
@@ -69,6 +70,12 @@ pub struct ServeArgs {
     /// a read-only replica) rather than the one served.
     #[arg(long, env = "HRPLAN_AUDIT_DATABASE_URL", hide_env_values = true)]
     pub audit_database_url: Option<String>,
+    /// On PostgreSQL, commit the audit records of reads without waiting for the disk
+    /// (`synchronous_commit = off` for them): a read no longer waits for a disk flush, but
+    /// a crash of the database host may lose the records of the last fraction of a
+    /// second. Writes and their records are always committed durably.
+    #[arg(long, env = "HRPLAN_AUDIT_READS_ASYNC_COMMIT")]
+    pub audit_reads_async_commit: bool,
     /// Longest a request may run, in seconds (a shorter client deadline wins).
     #[arg(long, env = "HRPLAN_REQUEST_TIMEOUT_SECONDS", default_value_t = 30)]
     pub request_timeout_seconds: u64,
@@ -257,7 +264,7 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     /// Database URL.
     pub database_url: String,
-    /// Pool size.
+    /// Pool size (0: sized from the cores and the backend, `store::pool_size`).
     pub database_max_connections: u32,
     /// Load the demo data, each part only into a database that holds none of it.
     pub demo: bool,
@@ -277,6 +284,8 @@ pub struct ServerConfig {
     pub audit_refusal_queue: usize,
     /// Where reads and refusals are audited, when not in the database served.
     pub audit_database_url: Option<String>,
+    /// Commit the audit records of reads without waiting for the disk (PostgreSQL).
+    pub audit_reads_async_commit: bool,
     /// Longest request.
     pub request_timeout: Duration,
     /// Largest request message.
@@ -338,7 +347,7 @@ impl ServerConfig {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             database_url: database_url.into(),
-            database_max_connections: 8,
+            database_max_connections: 0,
             demo: false,
             keys: KeyConfig::Development,
             jwt_issuer: None,
@@ -348,6 +357,7 @@ impl ServerConfig {
             trust_forwarded_for: false,
             audit_refusal_queue: crate::store::audit::REFUSAL_QUEUE,
             audit_database_url: None,
+            audit_reads_async_commit: false,
             request_timeout: Duration::from_secs(30),
             max_message_bytes: 4 * 1024 * 1024,
             max_concurrent_requests: 256,
@@ -423,6 +433,7 @@ impl TryFrom<ServeArgs> for ServerConfig {
             trust_forwarded_for: t.tls_terminated_by_proxy,
             audit_refusal_queue: crate::store::audit::REFUSAL_QUEUE,
             audit_database_url: args.audit_database_url,
+            audit_reads_async_commit: args.audit_reads_async_commit,
             request_timeout: Duration::from_secs(args.request_timeout_seconds),
             max_message_bytes: args.max_message_bytes,
             max_concurrent_requests: args.max_concurrent_requests,

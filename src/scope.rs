@@ -22,7 +22,8 @@ struct LocalityCode {
 
 /// The edges of the scope graph, `up` above `down`: every parent link of every
 /// version, and every whole succession (merge, rename) from successor to predecessor.
-const EDGES: &str = "edges(up, down) AS (\
+/// (A common table expression `edges(up, down)`, to follow `WITH RECURSIVE`.)
+pub const EDGES: &str = "edges(up, down) AS (\
     SELECT parent_code, code FROM locality_versions WHERE parent_code IS NOT NULL \
     UNION ALL \
     SELECT successor_code, predecessor_code FROM locality_links WHERE kind IN ('merge', 'rename'))";

@@ -103,9 +103,19 @@ impl Application {
         if config.migrate {
             store::migrate(&db).await.context("migrating the database")?;
         }
+        let async_audit = config.audit_reads_async_commit;
         let audit_db = match &config.audit_database_url {
             // Its schema is the primary's business: never migrated from here.
-            Some(url) => Some(store::connect(url, 4).await.context("connecting to the audit database")?),
+            Some(url) => {
+                Some(store::connect_audit(url, 4, async_audit).await.context("connecting to the audit database")?)
+            }
+            // Reads audited without waiting for the disk: their own pool, so that writes
+            // keep committing durably.
+            None if async_audit && config.database_url.starts_with("postgres") => Some(
+                store::connect_audit(&config.database_url, 0, true)
+                    .await
+                    .context("connecting to the database for audit records")?,
+            ),
             None => None,
         };
         if config.demo && demo::load(&db).await.context("loading the demo data")? {

@@ -37,16 +37,54 @@ use crate::{
 /// timeout, which bounds the whole wait anyway.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Opens a pool on `url` (`sqlite://…` or `postgres://…`).
+/// A pooled connection idle this long is pinged before it is handed out (it may have
+/// been dropped by the server or a firewall meanwhile); a busy one is not: a ping on
+/// every checkout is a round trip more on every statement.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(30);
+
+/// The pool size for `0` ("sized to the work"): on PostgreSQL 8 per core, between 16
+/// and 64, since a connection there mostly waits (on round trips, and on the disk when
+/// it commits: commits in flight together share one flush, so a pool smaller than the
+/// requests in flight caps the commit rate), and an idle one costs the server little;
+/// on SQLite 2 per core, at least 8, since its readers run in this process, on its cores,
+/// and its writers queue for one lock whatever the pool.
+pub fn pool_size(url: &str, requested: u32) -> u32 {
+    if requested > 0 {
+        return requested;
+    }
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let cores = u32::try_from(cores).unwrap_or(u32::MAX);
+    if url.starts_with("postgres") { cores.saturating_mul(8).clamp(16, 64) } else { cores.saturating_mul(2).max(8) }
+}
+
+/// Opens a pool on `url` (`sqlite://…` or `postgres://…`) of `max_connections`
+/// connections (`0`: [`pool_size`]).
 pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
+    connect_with(url, max_connections, false).await
+}
+
+/// Opens a pool for the audit records of reads (see `store::audit`): with
+/// `async_commit`, on PostgreSQL, its commits do not wait for the disk
+/// (`synchronous_commit = off`): a record is written and visible before the answer
+/// leaves, and on disk within a fraction of a second (three `wal_writer_delay`s), but
+/// a crash of the database host within that time loses it.
+pub async fn connect_audit(url: &str, max_connections: u32, async_commit: bool) -> anyhow::Result<DatabaseConnection> {
+    connect_with(url, max_connections, async_commit).await
+}
+
+async fn connect_with(url: &str, max_connections: u32, async_commit: bool) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
-        .max_connections(max_connections)
+        .max_connections(pool_size(url, max_connections))
         .min_connections(1)
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(5))
+        .test_before_acquire_if_idle_for(PING_AFTER_IDLE)
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|sqlite| sqlite.busy_timeout(SQLITE_BUSY_TIMEOUT));
+    if async_commit {
+        options.map_sqlx_postgres_opts(|pg| pg.options([("synchronous_commit", "off")]));
+    }
     let db = Database::connect(options).await?;
     if db.get_database_backend() == DbBackend::Sqlite {
         // WAL lets readers run beside the one writer; the setting persists in the file.
@@ -189,5 +227,14 @@ mod tests {
         let lite = stmt(DbBackend::Sqlite, "SELECT ?", vec![1.into()]);
         assert_eq!(lite.sql, "SELECT ?");
         assert_eq!(placeholders(3), "?, ?, ?");
+    }
+
+    #[test]
+    fn a_pool_of_zero_is_sized_to_the_backend_and_an_explicit_size_is_kept() {
+        let postgres = pool_size("postgres://localhost/hrplan", 0);
+        assert!((16..=64).contains(&postgres), "{postgres}");
+        assert!(pool_size("sqlite://hrplan.db?mode=rwc", 0) >= 8);
+        assert_eq!(pool_size("postgres://localhost/hrplan", 3), 3);
+        assert_eq!(pool_size("sqlite::memory:", 1), 1);
     }
 }

@@ -21,6 +21,7 @@ mod localities;
 mod locality_races;
 mod movement_races;
 mod official_tree;
+mod pace;
 mod people;
 mod people_races;
 mod platform;

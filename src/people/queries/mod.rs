@@ -330,6 +330,129 @@ pub async fn load_person(conn: &impl ConnectionTrait, id: i64) -> Result<Option<
     Ok(load_people(conn, &[id]).await?.pop())
 }
 
+/// What one statement found of a person for a reader on a day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PersonRead {
+    /// The person, with their placements by start.
+    Found(PersonRow, Vec<PlacementRow>),
+    /// No such person, or (for a scoped reader) none placed in the reader's scope that
+    /// day: the statement does not tell them apart, so that neither can leak.
+    Hidden,
+}
+
+/// The row of [`read_person`]: the person's columns, repeated beside each of their
+/// placements (`NULL` placement columns for a person without any).
+#[derive(Debug, FromQueryResult)]
+struct PersonReadDb {
+    id: i64,
+    full_name: String,
+    birth_date: NaiveDate,
+    gender: String,
+    ethnicity: String,
+    category: String,
+    employed_from: NaiveDate,
+    employed_until: Option<NaiveDate>,
+    end_reason: Option<String>,
+    personal_id: Option<String>,
+    staff_code: Option<String>,
+    revision: i64,
+    create_time: DateTime<Utc>,
+    update_time: DateTime<Utc>,
+    placement_id: Option<i64>,
+    unit_id: Option<i64>,
+    post_title: Option<String>,
+    is_leader: Option<bool>,
+    is_key_post: Option<bool>,
+    valid_from: Option<NaiveDate>,
+    valid_until: Option<NaiveDate>,
+    placement_revision: Option<i64>,
+    locality_code: Option<String>,
+}
+
+impl PersonReadDb {
+    /// The placement of this row, if the person has one.
+    fn placement(&self) -> Option<PlacementRow> {
+        let PersonReadDb { id: person_id, placement_id, unit_id, is_leader, is_key_post, valid_from, .. } = self;
+        Some(PlacementRow {
+            id: (*placement_id)?,
+            person_id: *person_id,
+            fields: PlacementFields {
+                unit_id: (*unit_id)?,
+                post_title: self.post_title.clone()?,
+                leader: (*is_leader)?,
+                key_post: (*is_key_post)?,
+                valid_from: (*valid_from)?,
+                valid_until: self.valid_until,
+            },
+            locality: Code::from_db(self.locality_code.clone()?),
+            revision: self.placement_revision?,
+        })
+    }
+}
+
+/// A person with their placements, in one statement (one round trip, no transaction:
+/// a single statement reads one snapshot on both backends). With `roots`, the reader's
+/// scope, the person is found only if the locality of their placement in force on `day`
+/// lies within it (as `policy::authorize_person` judges reads), checked by the same
+/// statement.
+pub async fn read_person(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    day: NaiveDate,
+    roots: Option<&BTreeSet<Code>>,
+) -> Result<PersonRead> {
+    let mut q = Query::new("");
+    if roots.is_some() {
+        q.push(format!("WITH RECURSIVE {}, placed(code) AS (", scope::EDGES));
+        q.push("SELECT u.locality_code FROM placements p JOIN units u ON u.id = p.unit_id WHERE p.person_id = ");
+        q.bind(id).push(" AND p.valid_from <= ").bind(day).push(" AND (p.valid_until IS NULL OR p.valid_until > ");
+        q.bind(day).push(")), ups(code) AS (SELECT code FROM placed UNION SELECT e.up FROM edges e ");
+        q.push("JOIN ups s ON e.down = s.code) ");
+    }
+    q.push(
+        "SELECT pe.id, pe.full_name, pe.birth_date, pe.gender, pe.ethnicity, pe.category, pe.employed_from, \
+         pe.employed_until, pe.end_reason, pe.personal_id, pe.staff_code, pe.revision, pe.create_time, \
+         pe.update_time, pl.id AS placement_id, pl.unit_id, pl.post_title, pl.is_leader, pl.is_key_post, \
+         pl.valid_from, pl.valid_until, pl.revision AS placement_revision, u.locality_code \
+         FROM people pe LEFT JOIN (placements pl JOIN units u ON u.id = pl.unit_id) ON pl.person_id = pe.id \
+         WHERE pe.id = ",
+    );
+    q.bind(id);
+    if let Some(roots) = roots {
+        q.push(" AND EXISTS (SELECT 1 FROM ups WHERE code IN (");
+        if roots.is_empty() {
+            // No roots: a code that cannot exist, so nobody is in scope.
+            q.bind("-");
+        } else {
+            q.bind_list(roots.iter().map(|r| r.as_str().to_owned()));
+        }
+        q.push("))");
+    }
+    q.push(" ORDER BY pl.valid_from, pl.id");
+    let rows: Vec<PersonReadDb> = sql::all(conn, q.build()).await?;
+    let placements = rows.iter().filter_map(PersonReadDb::placement).collect();
+    let Some(first) = rows.into_iter().next() else {
+        return Ok(PersonRead::Hidden);
+    };
+    let person = PersonRow::try_from(PersonDb {
+        id: first.id,
+        full_name: first.full_name,
+        birth_date: first.birth_date,
+        gender: first.gender,
+        ethnicity: first.ethnicity,
+        category: first.category,
+        employed_from: first.employed_from,
+        employed_until: first.employed_until,
+        end_reason: first.end_reason,
+        personal_id: first.personal_id,
+        staff_code: first.staff_code,
+        revision: first.revision,
+        create_time: first.create_time,
+        update_time: first.update_time,
+    })?;
+    Ok(PersonRead::Found(person, placements))
+}
+
 /// Locks person `id` against concurrent changes until the transaction ends (PostgreSQL
 /// `FOR UPDATE`; SQLite's writers are serialised already); whether it exists.
 pub async fn lock_person(conn: &impl ConnectionTrait, id: i64) -> Result<bool> {

@@ -6,7 +6,8 @@ use sea_orm::DatabaseConnection;
 use serde_json::json;
 
 use super::{
-    Reference, authorize_unit_write, changed, check_identity_free, person_for, personal_reader, sees_identifiers, view,
+    Reference, authorize_unit_write, changed, check_identity_free, person_for, personal_reader, read_personal,
+    sees_identifiers, view,
 };
 use crate::{
     context::{Access, PersonAccess, RequestContext, Scope},
@@ -78,8 +79,7 @@ async fn replayed(tx: &Tx<'_>, resource: &str) -> Result<PersonView> {
 /// Gets a person as on a date.
 pub async fn get(db: &DatabaseConnection, ctx: &RequestContext, request: GetPerson) -> Result<PersonView> {
     let GetPerson { name, as_of } = request;
-    let row = person_for(db, &ctx.principal, name, as_of, PersonAccess::ReadPersonal).await?;
-    let person = view(db, &ctx.principal, row, as_of).await?;
+    let person = read_personal(db, &ctx.principal, name, as_of).await?;
     audit::read_one(db, ctx, "GetPerson", name).await?;
     Ok(person)
 }
@@ -164,12 +164,11 @@ pub async fn lookup(db: &DatabaseConnection, ctx: &RequestContext, request: Look
         None if scoped => return Err(hidden()),
         None => return Err(Error::NotFound(format!("a person with this {what}"))),
     };
-    let row = match person_for(db, &ctx.principal, PersonName(id), as_of, PersonAccess::ReadPersonal).await {
-        Ok(row) => row,
+    let person = match read_personal(db, &ctx.principal, PersonName(id), as_of).await {
+        Ok(person) => person,
         Err(Error::PermissionDenied(_) | Error::NotFound(_)) if scoped => return Err(hidden()),
         Err(e) => return Err(e),
     };
-    let person = view(db, &ctx.principal, row, as_of).await?;
     audit::read_one(db, ctx, "LookupPerson", PersonName(id)).await?;
     Ok(person)
 }
