@@ -162,15 +162,20 @@ struct RatingRow {
     rating: String,
 }
 
-/// `column` among `ids` (at least one): on PostgreSQL one array parameter (sent as its
-/// text form, which needs no array support in the driver), so that the statement's
-/// text is the same whatever the count and its plan is cached; on SQLite a list.
-fn among(column: &str, ids: &[i64], postgres: bool) -> Query {
-    let mut q = Query::new(column);
+/// Restricts the rows of the `FROM` clause just written to those whose `column` is
+/// among `ids` (at least one). On PostgreSQL a join with one array parameter (sent in
+/// its text form, which needs no array support in the driver): the statement's text is
+/// the same whatever the count, and the planner joins (by index, or by hash when the
+/// statistics are stale, as within a bulk import) instead of testing every row
+/// against the whole array, as `column = ANY(…)` over a sequential scan would. On
+/// SQLite a `WHERE … IN` list.
+fn only(column: &str, ids: &[i64], postgres: bool) -> Query {
+    let mut q = Query::new("");
     if postgres {
-        q.push(" = ANY(CAST(").bind(array(ids.iter().map(ToString::to_string))).push(" AS bigint[]))");
+        q.push(" JOIN UNNEST(CAST(").bind(array(ids.iter().map(ToString::to_string)));
+        q.push(format!(" AS bigint[])) AS chosen (id) ON chosen.id = {column}"));
     } else {
-        q.push(" IN (").bind_list(ids.iter().copied()).push(")");
+        q.push(format!(" WHERE {column} IN (")).bind_list(ids.iter().copied()).push(")");
     }
     q
 }
@@ -213,21 +218,27 @@ async fn rebuild(txn: &DatabaseTransaction, ids: &[i64]) -> Result<()> {
         return Ok(());
     }
     let postgres = txn.get_database_backend() == DbBackend::Postgres;
-    let mut delete = Query::new("DELETE FROM person_facts WHERE ");
-    delete.append(among("person_id", ids, postgres));
+    let mut delete = Query::new("DELETE FROM person_facts");
+    if postgres {
+        delete.push(" USING UNNEST(CAST(").bind(array(ids.iter().map(ToString::to_string)));
+        delete.push(" AS bigint[])) AS chosen (id) WHERE person_id = chosen.id");
+    } else {
+        delete.push(" WHERE person_id IN (").bind_list(ids.iter().copied()).push(")");
+    }
     sql::execute(txn, delete.build()).await?;
 
     let mut q = Query::new(
-        "SELECT id, birth_date, gender, ethnicity, category, employed_from, employed_until FROM people WHERE ",
+        "SELECT p.id, p.birth_date, p.gender, p.ethnicity, p.category, p.employed_from, p.employed_until \
+         FROM people p",
     );
-    q.append(among("id", ids, postgres));
+    q.append(only("p.id", ids, postgres));
     let people: Vec<PersonRow> = sql::all(txn, q.build()).await?;
 
     let mut q = Query::new(
-        "SELECT person_id, unit_id, is_leader, is_key_post, post_title_folded, valid_from, valid_until \
-         FROM placements WHERE ",
+        "SELECT pl.person_id, pl.unit_id, pl.is_leader, pl.is_key_post, pl.post_title_folded, pl.valid_from, \
+         pl.valid_until FROM placements pl",
     );
-    q.append(among("person_id", ids, postgres)).push(" ORDER BY person_id, valid_from");
+    q.append(only("pl.person_id", ids, postgres)).push(" ORDER BY pl.person_id, pl.valid_from");
     let mut posts: HashMap<i64, Vec<PlacementRow>> = HashMap::new();
     for row in sql::all::<PlacementRow>(txn, q.build()).await? {
         posts.entry(row.person_id).or_default().push(row);
@@ -245,19 +256,19 @@ async fn rebuild(txn: &DatabaseTransaction, ids: &[i64]) -> Result<()> {
     unit_ids.dedup();
     let mut units: HashMap<i64, UnitRow> = HashMap::new();
     if !unit_ids.is_empty() {
-        let mut q = Query::new("SELECT id, locality_code, sector FROM units WHERE ");
-        q.append(among("id", &unit_ids, postgres));
+        let mut q = Query::new("SELECT u.id, u.locality_code, u.sector FROM units u");
+        q.append(only("u.id", &unit_ids, postgres));
         if postgres {
-            q.push(" ORDER BY id FOR SHARE");
+            q.push(" ORDER BY u.id FOR SHARE OF u");
         }
         units = sql::all::<UnitRow>(txn, q.build()).await?.into_iter().map(|u| (u.id, u)).collect();
     }
 
     let mut q = Query::new(
         "SELECT q.person_id, q.scale_code, q.level_code, l.rank, q.awarded_on FROM qualifications q \
-         JOIN scale_levels l ON l.scale_code = q.scale_code AND l.code = q.level_code WHERE ",
+         JOIN scale_levels l ON l.scale_code = q.scale_code AND l.code = q.level_code",
     );
-    q.append(among("q.person_id", ids, postgres));
+    q.append(only("q.person_id", ids, postgres));
     if postgres {
         q.push(" FOR SHARE OF l");
     }
@@ -271,8 +282,8 @@ async fn rebuild(txn: &DatabaseTransaction, ids: &[i64]) -> Result<()> {
         });
     }
 
-    let mut q = Query::new("SELECT person_id, year, rating FROM evaluations WHERE ");
-    q.append(among("person_id", ids, postgres)).push(" ORDER BY person_id, year");
+    let mut q = Query::new("SELECT e.person_id, e.year, e.rating FROM evaluations e");
+    q.append(only("e.person_id", ids, postgres)).push(" ORDER BY e.person_id, e.year");
     let mut ratings: HashMap<i64, String> = HashMap::new();
     for row in sql::all::<RatingRow>(txn, q.build()).await? {
         let key = ratings.entry(row.person_id).or_insert_with(|| RATINGS_SEPARATOR.to_owned());
