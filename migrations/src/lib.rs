@@ -22,6 +22,7 @@ mod m20261201_300000_add_open_movement_index;
 mod m20261201_300001_add_candidate_constraints;
 mod m20261201_400000_add_staffing_quota_keys;
 mod m20261201_500000_add_audit_kind_and_peer;
+mod m20261201_600000_narrow_person_facts_marks;
 mod m20261201_700000_create_fact_changes;
 
 /// Runs every migration in order.
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_300001_add_candidate_constraints::Migration),
             Box::new(m20261201_400000_add_staffing_quota_keys::Migration),
             Box::new(m20261201_500000_add_audit_kind_and_peer::Migration),
+            Box::new(m20261201_600000_narrow_person_facts_marks::Migration),
             Box::new(m20261201_700000_create_fact_changes::Migration),
         ]
     }

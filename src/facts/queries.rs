@@ -16,14 +16,15 @@ use crate::{
     sql::{self, FromQueryResult, Query, raw_sql},
 };
 
-/// People rebuilt per round of queries.
-const CHUNK: usize = 1000;
+/// People rebuilt per round of queries: large enough that the round trips do not
+/// count, small enough that a round's rows stay a few megabytes.
+const CHUNK: usize = 5000;
 
 /// People rebuilt per transaction when catching up outside a request.
-const CATCH_UP_BATCH: i64 = 5000;
+const CATCH_UP_BATCH: i64 = 10_000;
 
-/// Fact rows inserted per statement (15 values each), well under both backends' limits
-/// on parameters.
+/// Fact rows inserted per statement on SQLite (15 values each), well under its limit
+/// on parameters. PostgreSQL inserts a whole round in one statement of 15 arrays.
 const INSERT_CHUNK: usize = 500;
 
 #[derive(Debug, FromQueryResult)]
@@ -31,11 +32,28 @@ struct PersonId {
     person_id: i64,
 }
 
-/// Rebuilds, in `txn`, the facts of every person marked pending, and clears the marks.
-/// Returns how many people were rebuilt.
+/// Rebuilds, in `txn`, the facts of every person this transaction marked pending, and
+/// clears their marks. Returns how many people were rebuilt.
+///
+/// On PostgreSQL the marks carry the id of the transaction that made them, indexed:
+/// the delete touches this transaction's marks only, however many marks (or, before
+/// vacuum, dead rows) others left in the table. A mark left by a write around the
+/// server and touched again here was taken over by this transaction's trigger, so every
+/// person whose records this transaction changed is rebuilt before it commits. On
+/// SQLite writers are serialised and each server write flushes before it commits, so
+/// the table holds only this transaction's marks and those of writes around the
+/// server (rebuilt here too, harmlessly): the plain delete reads no more than that.
 pub async fn flush(txn: &DatabaseTransaction) -> Result<usize> {
-    let rows: Vec<PersonId> =
-        sql::all(txn, raw_sql!(Postgres, "DELETE FROM person_facts_pending RETURNING person_id")).await?;
+    let claim = if txn.get_database_backend() == DbBackend::Postgres {
+        // `_if_assigned`: a transaction that has written nothing has no id, and no marks.
+        raw_sql!(
+            Postgres,
+            "DELETE FROM person_facts_pending WHERE txid = pg_current_xact_id_if_assigned() RETURNING person_id"
+        )
+    } else {
+        raw_sql!(Postgres, "DELETE FROM person_facts_pending RETURNING person_id")
+    };
+    let rows: Vec<PersonId> = sql::all(txn, claim).await?;
     let mut ids: Vec<i64> = rows.into_iter().map(|r| r.person_id).collect();
     ids.sort_unstable();
     for chunk in ids.chunks(CHUNK) {
@@ -110,7 +128,7 @@ struct PersonRow {
     employed_until: Option<NaiveDate>,
 }
 
-/// A placement with what the facts keep of it and of its unit.
+/// A placement with what the facts keep of it.
 #[derive(Debug, FromQueryResult)]
 struct PlacementRow {
     person_id: i64,
@@ -120,6 +138,12 @@ struct PlacementRow {
     post_title_folded: String,
     valid_from: NaiveDate,
     valid_until: Option<NaiveDate>,
+}
+
+/// What the facts keep of a unit.
+#[derive(Debug, FromQueryResult)]
+struct UnitRow {
+    id: i64,
     locality_code: String,
     sector: String,
 }
@@ -142,62 +166,118 @@ struct RatingRow {
     rating: String,
 }
 
+/// Restricts the rows of the `FROM` clause just written to those whose `column` is
+/// among `ids` (at least one). On PostgreSQL a join with one array parameter (sent in
+/// its text form, which needs no array support in the driver): the statement's text is
+/// the same whatever the count, and the planner joins (by index, or by hash when the
+/// statistics are stale, as within a bulk import) instead of testing every row
+/// against the whole array, as `column = ANY(…)` over a sequential scan would. On
+/// SQLite a `WHERE … IN` list.
+fn only(column: &str, ids: &[i64], postgres: bool) -> Query {
+    let mut q = Query::new("");
+    if postgres {
+        q.push(" JOIN UNNEST(CAST(").bind(array(ids.iter().map(ToString::to_string)));
+        q.push(format!(" AS bigint[])) AS chosen (id) ON chosen.id = {column}"));
+    } else {
+        q.push(format!(" WHERE {column} IN (")).bind_list(ids.iter().copied()).push(")");
+    }
+    q
+}
+
+/// The text form of a PostgreSQL array of `items`, each quoted (so that any text,
+/// commas and braces included, comes back as it went).
+fn array(items: impl IntoIterator<Item = String>) -> String {
+    let mut out = String::from("{");
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('"');
+        for c in item.chars() {
+            if c == '"' || c == '\\' {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+        out.push('"');
+    }
+    out.push('}');
+    out
+}
+
+/// A fact row about to be written.
+struct Fact<'a> {
+    person: &'a PersonRow,
+    post: &'a PlacementRow,
+    unit: &'a UnitRow,
+    valid_from: NaiveDate,
+    valid_until: NaiveDate,
+    levels: String,
+    ratings: &'a str,
+}
+
 /// Replaces the facts of `ids` with those derived from their records now.
 async fn rebuild(txn: &DatabaseTransaction, ids: &[i64]) -> Result<()> {
-    sql::execute(txn, raw_sql!(Postgres, "DELETE FROM person_facts WHERE person_id IN ({..ids})")).await?;
-
-    let people: Vec<PersonRow> = sql::all(
-        txn,
-        raw_sql!(
-            Postgres,
-            "SELECT id, birth_date, gender, ethnicity, category, employed_from, employed_until \
-             FROM people WHERE id IN ({..ids})"
-        ),
-    )
-    .await?;
-    // On PostgreSQL the unit and level rows read are locked against a concurrent
-    // change until commit: a change to them marks (and so rebuilds) the people placed
-    // in or holding them, and it must not commit between this read and this commit.
-    // SQLite's writers are serialised, so nothing changes in between.
+    if ids.is_empty() {
+        return Ok(());
+    }
     let postgres = txn.get_database_backend() == DbBackend::Postgres;
-    let placements = if postgres {
-        raw_sql!(
-            Postgres,
-            "SELECT pl.person_id, pl.unit_id, pl.is_leader, pl.is_key_post, pl.post_title_folded, \
-             pl.valid_from, pl.valid_until, u.locality_code, u.sector \
-             FROM placements pl JOIN units u ON u.id = pl.unit_id \
-             WHERE pl.person_id IN ({..ids}) ORDER BY pl.person_id, pl.valid_from FOR SHARE OF u"
-        )
+    let mut delete = Query::new("DELETE FROM person_facts");
+    if postgres {
+        delete.push(" USING UNNEST(CAST(").bind(array(ids.iter().map(ToString::to_string)));
+        delete.push(" AS bigint[])) AS chosen (id) WHERE person_id = chosen.id");
     } else {
-        raw_sql!(
-            Postgres,
-            "SELECT pl.person_id, pl.unit_id, pl.is_leader, pl.is_key_post, pl.post_title_folded, \
-             pl.valid_from, pl.valid_until, u.locality_code, u.sector \
-             FROM placements pl JOIN units u ON u.id = pl.unit_id \
-             WHERE pl.person_id IN ({..ids}) ORDER BY pl.person_id, pl.valid_from"
-        )
-    };
+        delete.push(" WHERE person_id IN (").bind_list(ids.iter().copied()).push(")");
+    }
+    sql::execute(txn, delete.build()).await?;
+
+    let mut q = Query::new(
+        "SELECT p.id, p.birth_date, p.gender, p.ethnicity, p.category, p.employed_from, p.employed_until \
+         FROM people p",
+    );
+    q.append(only("p.id", ids, postgres));
+    let people: Vec<PersonRow> = sql::all(txn, q.build()).await?;
+
+    let mut q = Query::new(
+        "SELECT pl.person_id, pl.unit_id, pl.is_leader, pl.is_key_post, pl.post_title_folded, pl.valid_from, \
+         pl.valid_until FROM placements pl",
+    );
+    q.append(only("pl.person_id", ids, postgres)).push(" ORDER BY pl.person_id, pl.valid_from");
     let mut posts: HashMap<i64, Vec<PlacementRow>> = HashMap::new();
-    for row in sql::all::<PlacementRow>(txn, placements).await? {
+    for row in sql::all::<PlacementRow>(txn, q.build()).await? {
         posts.entry(row.person_id).or_default().push(row);
     }
-    let qualifications = if postgres {
-        raw_sql!(
-            Postgres,
-            "SELECT q.person_id, q.scale_code, q.level_code, l.rank, q.awarded_on FROM qualifications q \
-             JOIN scale_levels l ON l.scale_code = q.scale_code AND l.code = q.level_code \
-             WHERE q.person_id IN ({..ids}) FOR SHARE OF l"
-        )
-    } else {
-        raw_sql!(
-            Postgres,
-            "SELECT q.person_id, q.scale_code, q.level_code, l.rank, q.awarded_on FROM qualifications q \
-             JOIN scale_levels l ON l.scale_code = q.scale_code AND l.code = q.level_code \
-             WHERE q.person_id IN ({..ids})"
-        )
-    };
+
+    // On PostgreSQL the unit and level rows read are locked against a concurrent
+    // change until commit: a change to them marks (and so rebuilds) the people placed
+    // in or holding them as that transaction sees them, and it must not commit between
+    // this read and this commit (it would miss a placement or qualification this
+    // transaction adds). Each row is locked once, by id, not once per placement: the
+    // lock is the same, the work a fraction. SQLite's writers are serialised, so
+    // nothing changes in between.
+    let mut unit_ids: Vec<i64> = posts.values().flatten().map(|p| p.unit_id).collect();
+    unit_ids.sort_unstable();
+    unit_ids.dedup();
+    let mut units: HashMap<i64, UnitRow> = HashMap::new();
+    if !unit_ids.is_empty() {
+        let mut q = Query::new("SELECT u.id, u.locality_code, u.sector FROM units u");
+        q.append(only("u.id", &unit_ids, postgres));
+        if postgres {
+            q.push(" ORDER BY u.id FOR SHARE OF u");
+        }
+        units = sql::all::<UnitRow>(txn, q.build()).await?.into_iter().map(|u| (u.id, u)).collect();
+    }
+
+    let mut q = Query::new(
+        "SELECT q.person_id, q.scale_code, q.level_code, l.rank, q.awarded_on FROM qualifications q \
+         JOIN scale_levels l ON l.scale_code = q.scale_code AND l.code = q.level_code",
+    );
+    q.append(only("q.person_id", ids, postgres));
+    if postgres {
+        q.push(" FOR SHARE OF l");
+    }
     let mut held: HashMap<i64, Vec<Held>> = HashMap::new();
-    for row in sql::all::<HeldRow>(txn, qualifications).await? {
+    for row in sql::all::<HeldRow>(txn, q.build()).await? {
         held.entry(row.person_id).or_default().push(Held {
             scale: row.scale_code,
             level: row.level_code,
@@ -205,48 +285,92 @@ async fn rebuild(txn: &DatabaseTransaction, ids: &[i64]) -> Result<()> {
             awarded_on: row.awarded_on,
         });
     }
+
+    let mut q = Query::new("SELECT e.person_id, e.year, e.rating FROM evaluations e");
+    q.append(only("e.person_id", ids, postgres)).push(" ORDER BY e.person_id, e.year");
     let mut ratings: HashMap<i64, String> = HashMap::new();
-    let rated: Vec<RatingRow> = sql::all(
-        txn,
-        raw_sql!(
-            Postgres,
-            "SELECT person_id, year, rating FROM evaluations WHERE person_id IN ({..ids}) ORDER BY person_id, year"
-        ),
-    )
-    .await?;
-    for row in rated {
+    for row in sql::all::<RatingRow>(txn, q.build()).await? {
         let key = ratings.entry(row.person_id).or_insert_with(|| RATINGS_SEPARATOR.to_owned());
         key.push_str(&rating_entry(row.year, &row.rating));
     }
 
-    let mut rows: Vec<Query> = Vec::new();
+    let mut facts: Vec<Fact<'_>> = Vec::new();
     for person in &people {
         let basics = PersonBasics { employed_from: person.employed_from, employed_until: person.employed_until };
         let Some(person_posts) = posts.get(&person.id) else { continue };
         let plain: Vec<Post> =
             person_posts.iter().map(|p| Post { valid_from: p.valid_from, valid_until: p.valid_until }).collect();
         let person_held = held.get(&person.id).map(Vec::as_slice).unwrap_or_default();
-        let person_ratings = ratings.get(&person.id).cloned().unwrap_or_else(|| RATINGS_SEPARATOR.to_owned());
+        let person_ratings = ratings.get(&person.id).map_or(RATINGS_SEPARATOR, String::as_str);
         for Episode { post, valid_from, valid_until, levels } in episodes(&basics, &plain, person_held) {
             let Some(p) = person_posts.get(post) else { continue };
-            let mut row = Query::new("(");
-            row.bind(person.id).push(", ").bind(valid_from).push(", ").bind(valid_until.unwrap_or(OPEN_END));
-            row.push(", ").bind(p.locality_code.as_str()).push(", ").bind(p.unit_id);
-            row.push(", ").bind(p.sector.as_str()).push(", ").bind(person.category.as_str());
-            row.push(", ").bind(p.is_leader).push(", ").bind(p.is_key_post);
-            row.push(", ").bind(p.post_title_folded.as_str()).push(", ").bind(person.birth_date);
-            row.push(", ").bind(person.gender.as_str()).push(", ").bind(person.ethnicity.as_str());
-            row.push(", ").bind(levels).push(", ").bind(person_ratings.as_str()).push(")");
-            rows.push(row);
+            let Some(unit) = units.get(&p.unit_id) else { continue };
+            facts.push(Fact {
+                person,
+                post: p,
+                unit,
+                valid_from,
+                valid_until: valid_until.unwrap_or(OPEN_END),
+                levels,
+                ratings: person_ratings,
+            });
         }
     }
-    for chunk in rows.chunks(INSERT_CHUNK) {
+    if postgres { insert_arrays(txn, &facts).await } else { insert_rows(txn, &facts).await }
+}
+
+/// Writes `facts` in one statement over 15 arrays (PostgreSQL): one parameter per
+/// column whatever the number of rows, parsed by the server in bulk.
+async fn insert_arrays(txn: &DatabaseTransaction, facts: &[Fact<'_>]) -> Result<()> {
+    if facts.is_empty() {
+        return Ok(());
+    }
+    let column = |f: &dyn Fn(&Fact<'_>) -> String| array(facts.iter().map(f));
+    let flag = |b: bool| if b { "t" } else { "f" }.to_owned();
+    let mut q = Query::new(format!("INSERT INTO person_facts ({FACT_COLUMNS}) SELECT * FROM UNNEST("));
+    let columns: [(String, &str); 15] = [
+        (column(&|f| f.person.id.to_string()), "bigint"),
+        (column(&|f| f.valid_from.to_string()), "date"),
+        (column(&|f| f.valid_until.to_string()), "date"),
+        (column(&|f| f.unit.locality_code.clone()), "text"),
+        (column(&|f| f.post.unit_id.to_string()), "bigint"),
+        (column(&|f| f.unit.sector.clone()), "text"),
+        (column(&|f| f.person.category.clone()), "text"),
+        (column(&|f| flag(f.post.is_leader)), "boolean"),
+        (column(&|f| flag(f.post.is_key_post)), "boolean"),
+        (column(&|f| f.post.post_title_folded.clone()), "text"),
+        (column(&|f| f.person.birth_date.to_string()), "date"),
+        (column(&|f| f.person.gender.clone()), "text"),
+        (column(&|f| f.person.ethnicity.clone()), "text"),
+        (column(&|f| f.levels.clone()), "text"),
+        (column(&|f| f.ratings.to_owned()), "text"),
+    ];
+    for (i, (values, kind)) in columns.into_iter().enumerate() {
+        if i > 0 {
+            q.push(", ");
+        }
+        q.push("CAST(").bind(values).push(format!(" AS {kind}[])"));
+    }
+    q.push(")");
+    sql::execute(txn, q.build()).await?;
+    Ok(())
+}
+
+/// Writes `facts` in multi-row inserts (SQLite, in the caller's transaction).
+async fn insert_rows(txn: &DatabaseTransaction, facts: &[Fact<'_>]) -> Result<()> {
+    for chunk in facts.chunks(INSERT_CHUNK) {
         let mut insert = Query::new(format!("INSERT INTO person_facts ({FACT_COLUMNS}) VALUES "));
-        for (i, row) in chunk.iter().enumerate() {
+        for (i, f) in chunk.iter().enumerate() {
             if i > 0 {
                 insert.push(", ");
             }
-            insert.append(row.clone());
+            insert.push("(").bind(f.person.id).push(", ").bind(f.valid_from).push(", ").bind(f.valid_until);
+            insert.push(", ").bind(f.unit.locality_code.as_str()).push(", ").bind(f.post.unit_id);
+            insert.push(", ").bind(f.unit.sector.as_str()).push(", ").bind(f.person.category.as_str());
+            insert.push(", ").bind(f.post.is_leader).push(", ").bind(f.post.is_key_post);
+            insert.push(", ").bind(f.post.post_title_folded.as_str()).push(", ").bind(f.person.birth_date);
+            insert.push(", ").bind(f.person.gender.as_str()).push(", ").bind(f.person.ethnicity.as_str());
+            insert.push(", ").bind(f.levels.as_str()).push(", ").bind(f.ratings).push(")");
         }
         sql::execute(txn, insert.build()).await?;
     }

@@ -357,3 +357,191 @@ async fn people_hired_after_the_date_or_gone_before_it_are_not_counted() {
     assert_eq!(seen(&app, date(2024, 3, 1), vec![]).await.headcount, 1, "hired that day");
     app.assert_facts_in_step().await;
 }
+
+/// People with the given professional levels (awarded in turn from 2005), placed in
+/// `unit` from mid-2020 to mid-2025, written in one transaction whose commit builds their facts; their
+/// ids, in order.
+async fn people_holding(app: &TestApp, unit: i64, holdings: &[&[&str]]) -> Vec<i64> {
+    use chrono::NaiveDate;
+    use hrplan::people::{
+        queries::{NewRecord, insert_records},
+        rules::person::{Category, Gender, PersonFields, PlacementFields, QualificationFields},
+    };
+    let day = |y: i32| NaiveDate::from_ymd_opt(y, 6, 30).expect("a date");
+    let records: Vec<NewRecord> = holdings
+        .iter()
+        .enumerate()
+        .map(|(i, levels)| NewRecord {
+            person: PersonFields {
+                full_name: format!("Người giữ {i}"),
+                birth_date: day(1980),
+                gender: Gender::Female,
+                ethnicity: "Tày".into(),
+                category: Category::CivilServant,
+                employed_from: day(2004),
+                employed_until: None,
+                end_reason: None,
+            },
+            placements: vec![PlacementFields {
+                unit_id: unit,
+                post_title: "Chuyên viên".into(),
+                leader: false,
+                key_post: false,
+                valid_from: day(2020),
+                valid_until: Some(day(2025)),
+            }],
+            qualifications: levels
+                .iter()
+                .zip(2005..)
+                .map(|(level, year)| QualificationFields {
+                    scale: "professional".into(),
+                    level: (*level).into(),
+                    field_of_study: String::new(),
+                    institution: String::new(),
+                    awarded_on: day(year),
+                })
+                .collect(),
+            evaluations: vec![],
+        })
+        .collect();
+    let txn = hrplan::store::begin_write(&app.db).await.expect("a transaction");
+    let ids = insert_records(&txn, &records).await.expect("inserting people");
+    hrplan::store::commit_background(txn).await.expect("committing people");
+    ids
+}
+
+/// The people whose facts wait to be rebuilt, sorted.
+async fn pending(app: &TestApp) -> Vec<i64> {
+    let rows = app
+        .db
+        .query_all_raw(stmt(
+            app.db.get_database_backend(),
+            "SELECT person_id FROM person_facts_pending ORDER BY person_id",
+            vec![],
+        ))
+        .await
+        .expect("pending");
+    rows.iter().map(|r| r.try_get::<i64>("", "person_id").expect("an id")).collect()
+}
+
+/// Runs `sql` by hand (around the server, so that the marks it makes stay visible),
+/// checks that it marked exactly `expected`, then rebuilds them and checks that the
+/// facts are in step again.
+async fn marks_exactly(app: &TestApp, sql: &str, expected: &[i64]) {
+    app.db.execute_unprepared(sql).await.expect("a write by hand");
+    let mut expected = expected.to_vec();
+    expected.sort_unstable();
+    assert_eq!(pending(app).await, expected, "people marked by {sql}");
+    let rebuilt = hrplan::facts::catch_up(&app.db).await.expect("catching up");
+    assert_eq!(rebuilt, expected.len());
+    app.assert_facts_in_step().await;
+}
+
+fn unit_id(unit: &pb::Unit) -> i64 {
+    unit.name.rsplit('/').next().and_then(|id| id.parse().ok()).expect("a unit id")
+}
+
+#[tokio::test]
+async fn a_rank_change_marks_only_the_holders_whose_highest_level_it_can_change() {
+    let app = spawn_app_with(|c| c.facts_catch_up_interval = std::time::Duration::from_secs(3600)).await;
+    app.load_demo().await;
+    let unit =
+        committee_unit(&app, "localities/178", "Ủy ban nhân dân thành phố Lạng Sơn", Some(date(2025, 7, 1))).await;
+    // Ranks: doctorate and medical_specialist_2 70, master and medical_specialist_1 60,
+    // university 50, college 40, intermediate 30.
+    let ids = people_holding(
+        &app,
+        unit_id(&unit),
+        &[
+            &["university"],
+            &["university", "master"],
+            &["college", "university"],
+            &["university", "doctorate"],
+            &["master"],
+            &["university", "medical_specialist_1"],
+            &["intermediate", "college"],
+            &["college", "doctorate"],
+        ],
+    )
+    .await;
+    let [_only_university, master, college, doctorate, _only_master, specialist, _intermediate, college_doctorate] =
+        ids[..]
+    else {
+        panic!("eight people");
+    };
+    assert!(pending(&app).await.is_empty(), "the import built its facts");
+    let level = |code: &str| format!("WHERE scale_code = 'professional' AND code = '{code}'");
+
+    // Labels, or a rank set to itself, change nobody's facts.
+    marks_exactly(
+        &app,
+        &format!("UPDATE scale_levels SET rank = rank, name = 'Đại học (mới)' {}", level("university")),
+        &[],
+    )
+    .await;
+    // Above master and medical_specialist_1, still below doctorate: only those who
+    // hold university and one of the two flip; someone holding university alone keeps it.
+    marks_exactly(&app, &format!("UPDATE scale_levels SET rank = 65 {}", level("university")), &[master, specialist])
+        .await;
+    // Down to a tie with master and medical_specialist_1: university stays first (the
+    // greater code among equal ranks), so nobody's highest level changes.
+    marks_exactly(&app, &format!("UPDATE scale_levels SET rank = 60 {}", level("university")), &[]).await;
+    // Up to a tie with doctorate: university now comes first among equal ranks.
+    marks_exactly(&app, &format!("UPDATE scale_levels SET rank = 70 {}", level("university")), &[doctorate]).await;
+    // One statement reorders two levels past each other (university 70 → 10, college
+    // 40 → 75): every holder of a pair that changed order, and nobody else.
+    marks_exactly(
+        &app,
+        "UPDATE scale_levels SET rank = CASE code WHEN 'university' THEN 10 ELSE 75 END \
+         WHERE scale_code = 'professional' AND code IN ('university', 'college')",
+        &[master, college, doctorate, specialist, college_doctorate],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_unit_marks_its_people_only_when_its_locality_or_sector_changes() {
+    let app = spawn_app_with(|c| c.facts_catch_up_interval = std::time::Duration::from_secs(3600)).await;
+    app.load_demo().await;
+    let unit =
+        committee_unit(&app, "localities/178", "Ủy ban nhân dân thành phố Lạng Sơn", Some(date(2025, 7, 1))).await;
+    let ids = people_holding(&app, unit_id(&unit), &[&["university"], &["master"]]).await;
+    let id = unit_id(&unit);
+    marks_exactly(
+        &app,
+        &format!("UPDATE units SET locality_code = locality_code, sector = sector, name = 'Ủy ban' WHERE id = {id}"),
+        &[],
+    )
+    .await;
+    marks_exactly(&app, &format!("UPDATE units SET sector = 'mass_organisation' WHERE id = {id}"), &ids).await;
+}
+
+#[tokio::test]
+async fn a_server_write_rebuilds_a_person_marked_around_the_server_before_it_commits() {
+    let app = spawn_app_with(|c| c.facts_catch_up_interval = std::time::Duration::from_secs(3600)).await;
+    app.load_demo().await;
+    let unit =
+        committee_unit(&app, "localities/178", "Ủy ban nhân dân thành phố Lạng Sơn", Some(date(2025, 7, 1))).await;
+    let ids = people_holding(&app, unit_id(&unit), &[&["university"], &["master"]]).await;
+    let (touched, other) = (ids[0], ids[1]);
+    // Both changed by hand: marked, facts stale.
+    app.db
+        .execute_unprepared(&format!("UPDATE people SET ethnicity = 'Nùng' WHERE id IN ({touched}, {other})"))
+        .await
+        .expect("a write by hand");
+    assert_eq!(pending(&app).await, vec![touched, other]);
+    // A server write touches one of them: it takes over that mark and rebuilds the
+    // person before it commits.
+    let txn = hrplan::store::begin_write(&app.db).await.expect("a transaction");
+    txn.execute_unprepared(&format!("UPDATE people SET gender = 'male' WHERE id = {touched}")).await.expect("a write");
+    hrplan::store::commit_background(txn).await.expect("commit");
+    let left = pending(&app).await;
+    assert!(!left.contains(&touched), "the server write rebuilt the person it touched");
+    if app.db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        // Its flush claimed its own marks only, through the index; the other person
+        // waits for the catch-up.
+        assert_eq!(left, vec![other]);
+    }
+    hrplan::facts::catch_up(&app.db).await.expect("catching up");
+    app.assert_facts_in_step().await;
+}
