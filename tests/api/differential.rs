@@ -18,34 +18,19 @@ use tonic::{Response, Status};
 
 use crate::{
     clients::Clients,
-    helpers::{TestApp, date, field_violations, spawn_app, spawn_sqlite_app},
+    helpers::{Rng, TestApp, date, field_violations, spawn_app, spawn_sqlite_app},
 };
 
 /// Sequences, and operations per sequence.
 const SEQUENCES: u64 = 20;
 const OPERATIONS: usize = 30;
 
-/// SplitMix64: a small, well-known generator, so that a seed gives the same sequence
-/// everywhere without a dependency.
-struct Rng(u64);
+/// The shared generator, with years.
+trait Years {
+    fn year(&mut self, from: i32, span: usize) -> i32;
+}
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        usize::try_from(self.next() % u64::try_from(n.max(1)).unwrap_or(1)).unwrap_or(0)
-    }
-
-    fn chance(&mut self, percent: usize) -> bool {
-        self.below(100) < percent
-    }
-
+impl Years for Rng {
     fn year(&mut self, from: i32, span: usize) -> i32 {
         from + i32::try_from(self.below(span)).unwrap_or(0)
     }

@@ -14,35 +14,15 @@ use tonic::{Response, Status};
 
 use crate::{
     clients::{Caller, Clients},
-    helpers::{TestApp, date, spawn_app, spawn_app_on, spawn_app_with},
+    helpers::{Rng, TestApp, date, spawn_app, spawn_app_on, spawn_app_with},
 };
 
-/// SplitMix64, so that a seed gives the same sequence everywhere.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+/// A subset of `values`: none (most often) or each kept at even odds.
+fn subset(rng: &mut Rng, values: &[i32]) -> Vec<i32> {
+    if rng.chance(60) {
+        return Vec::new();
     }
-
-    fn below(&mut self, n: usize) -> usize {
-        usize::try_from(self.next() % u64::try_from(n.max(1)).unwrap_or(1)).unwrap_or(0)
-    }
-
-    fn chance(&mut self, percent: usize) -> bool {
-        self.below(100) < percent
-    }
-
-    fn subset(&mut self, values: &[i32]) -> Vec<i32> {
-        if self.chance(60) {
-            return Vec::new();
-        }
-        values.iter().copied().filter(|_| self.chance(50)).collect()
-    }
+    values.iter().copied().filter(|_| rng.chance(50)).collect()
 }
 
 /// Dates around the demo's history and its reorganisation of 2025-07-01.
@@ -66,9 +46,9 @@ fn random_scope(rng: &mut Rng, localities: &[String]) -> pb::ReportScope {
     pb::ReportScope {
         locality,
         as_of: Some(date(y, m, d)),
-        tiers: rng.subset(&[1, 2, 3]),
-        categories: rng.subset(&[1, 2, 3, 4, 5]),
-        sectors: rng.subset(&[1, 2, 3, 4, 5, 6]),
+        tiers: subset(rng, &[1, 2, 3]),
+        categories: subset(rng, &[1, 2, 3, 4, 5]),
+        sectors: subset(rng, &[1, 2, 3, 4, 5, 6]),
         leaders_only: rng.chance(15),
         key_posts_only: rng.chance(10),
         locality_tags: if rng.chance(15) { vec![tags[rng.below(2)].to_owned()] } else { Vec::new() },

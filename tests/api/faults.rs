@@ -101,30 +101,7 @@ impl Drop for Cluster {
 }
 
 fn record(unit: &str, name: &str) -> pb::PersonRecord {
-    pb::PersonRecord {
-        person: Some(pb::Person {
-            full_name: name.into(),
-            birth_date: Some(date(1985, 3, 14)),
-            gender: pb::Gender::Male.into(),
-            ethnicity: "Kinh".into(),
-            category: pb::PersonCategory::CivilServant.into(),
-            employed_from: Some(date(2012, 9, 1)),
-            ..Default::default()
-        }),
-        placements: vec![pb::Placement {
-            unit: unit.into(),
-            post_title: "Công chức Tư pháp - Hộ tịch".into(),
-            valid_from: Some(date(2020, 1, 1)),
-            ..Default::default()
-        }],
-        qualifications: vec![pb::Qualification {
-            level: "scales/professional/levels/university".into(),
-            field_of_study: "Luật".into(),
-            awarded_on: Some(date(2010, 6, 30)),
-            ..Default::default()
-        }],
-        ..Default::default()
-    }
+    crate::helpers::person_record(unit, name)
 }
 
 /// People whose name matches the LIKE `pattern`, and how many of them lack the
