@@ -5,6 +5,8 @@
 //! A resource outside the caller's scope is refused whether or not it exists, so that
 //! refusals reveal nothing about other localities.
 
+use std::collections::BTreeSet;
+
 use sea_orm::ConnectionTrait;
 
 use crate::{
@@ -20,13 +22,30 @@ pub async fn authorize(conn: &impl ConnectionTrait, principal: &Principal, code:
     require_access(principal, access)?;
     match &principal.scope {
         Scope::National => Ok(()),
-        Scope::Localities(roots) => {
-            if crate::scope::is_within(conn, code, roots).await? {
-                Ok(())
-            } else {
-                Err(Error::PermissionDenied(format!("{} is outside the caller's locality scope", code.name())))
-            }
-        }
+        Scope::Localities(roots) => within_or_denied(code, crate::scope::is_within(conn, code, roots).await?),
+    }
+}
+
+/// [`authorize`] with the scope graph at hand: `is_within(roots)` says whether `code`
+/// lies within the scope of one of `roots` (as [`crate::scope::is_within`] does in SQL).
+pub fn authorize_with(
+    principal: &Principal,
+    code: &Code,
+    access: Access,
+    is_within: impl FnOnce(&BTreeSet<Code>) -> bool,
+) -> Result<()> {
+    require_access(principal, access)?;
+    match &principal.scope {
+        Scope::National => Ok(()),
+        Scope::Localities(roots) => within_or_denied(code, is_within(roots)),
+    }
+}
+
+fn within_or_denied(code: &Code, within: bool) -> Result<()> {
+    if within {
+        Ok(())
+    } else {
+        Err(Error::PermissionDenied(format!("{} is outside the caller's locality scope", code.name())))
     }
 }
 

@@ -24,6 +24,7 @@ mod m20261201_400000_add_staffing_quota_keys;
 mod m20261201_500000_add_audit_kind_and_peer;
 mod m20261201_600000_narrow_person_facts_marks;
 mod m20261201_700000_create_fact_changes;
+mod m20261202_000000_create_reference_version;
 
 /// Runs every migration in order.
 #[derive(Debug)]
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_500000_add_audit_kind_and_peer::Migration),
             Box::new(m20261201_600000_narrow_person_facts_marks::Migration),
             Box::new(m20261201_700000_create_fact_changes::Migration),
+            Box::new(m20261202_000000_create_reference_version::Migration),
         ]
     }
 }

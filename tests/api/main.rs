@@ -29,6 +29,7 @@ mod read_only;
 mod reorganize;
 mod report_activity;
 mod report_export;
+mod report_reference;
 mod reports;
 mod rotations;
 mod scales;

@@ -30,13 +30,14 @@
 
 pub mod columns;
 pub mod queries;
+pub mod reference;
 pub mod scan;
 
 use std::{
     collections::BTreeMap,
     sync::{
         Arc, RwLock,
-        atomic::{AtomicBool, AtomicI64, Ordering},
+        atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering},
     },
     time::Duration,
 };
@@ -45,6 +46,7 @@ use sea_orm::{DatabaseConnection, DatabaseTransaction};
 
 use self::{
     columns::{Columns, Fact},
+    reference::Reference,
     scan::Scope,
 };
 use crate::{
@@ -79,6 +81,10 @@ struct Inner {
     sync: tokio::sync::Mutex<()>,
     /// Aggregates answered from the columns.
     scans: std::sync::atomic::AtomicU64,
+    /// The reference data of the latest version read.
+    reference: RwLock<Option<Arc<Reference>>>,
+    /// Reference data read from the database.
+    reference_loads: AtomicU64,
 }
 
 fn poisoned<T>(_: T) -> Error {
@@ -99,6 +105,12 @@ impl Engine {
     /// How many aggregates the columns answered (the SQL answered the others).
     pub fn scans(&self) -> u64 {
         self.inner.scans.load(Ordering::Relaxed)
+    }
+
+    /// How many times the reference data was read from the database (once per version
+    /// a report met, at most one more per racing report).
+    pub fn reference_loads(&self) -> u64 {
+        self.inner.reference_loads.load(Ordering::Relaxed)
     }
 
     /// The version of the facts the columns hold.
@@ -151,6 +163,27 @@ impl Engine {
         self.inner.columns.write().map_err(poisoned)?.replace(&people, &facts)?;
         self.inner.version.store(wanted, Ordering::Release);
         Ok(true)
+    }
+
+    /// The reference data of reports (the locality tree, the scales' levels) as they are
+    /// in `txn`'s snapshot: the copy held when it is of the snapshot's version, else read
+    /// in the snapshot (and held, when newer than the copy). One version always stands
+    /// for the same data (see the migration creating `reference_version`), so the copy
+    /// answers exactly what the SQL would in that snapshot, whichever replica wrote.
+    pub async fn reference(&self, txn: &DatabaseTransaction) -> Result<Arc<Reference>> {
+        let version = queries::reference_version(txn).await?;
+        if let Some(held) = self.inner.reference.read().map_err(poisoned)?.as_ref()
+            && held.version == version
+        {
+            return Ok(held.clone());
+        }
+        let reference = Arc::new(queries::load_reference(txn, version).await?);
+        self.inner.reference_loads.fetch_add(1, Ordering::Relaxed);
+        let mut held = self.inner.reference.write().map_err(poisoned)?;
+        if held.as_ref().is_none_or(|h| h.version < version) {
+            *held = Some(reference.clone());
+        }
+        Ok(reference)
     }
 
     /// Catches up between calls (or reloads when stale): what the background task does

@@ -1,13 +1,22 @@
 //! The SQL of the report engine, typed: every period of the person facts (streamed, for
-//! a load), and the periods of some people (for keeping up with the change log).
+//! a load), the periods of some people (for keeping up with the change log), and the
+//! reference data of reports (the locality tree and the scales' levels).
 
-use sea_orm::{ConnectionTrait, FromQueryResult as _, StreamTrait};
+use sea_orm::{ConnectionTrait, StreamTrait};
 use tokio_stream::StreamExt as _;
 
-use super::columns::{Columns, Fact};
+use std::collections::HashMap;
+
+use super::{
+    columns::{Columns, Fact},
+    reference::{Locality, Period, Reference},
+};
 use crate::{
+    domain::locality::Tier,
+    edge::enums::Table as _,
     error::Result,
-    sql::{self, raw_sql},
+    reports::queries::workforce::scale_levels,
+    sql::{self, FromQueryResult, raw_sql},
 };
 
 /// People read per query when keeping up.
@@ -49,4 +58,86 @@ pub async fn facts_of(conn: &impl ConnectionTrait, people: &[i64]) -> Result<Vec
         out.extend(rows);
     }
     Ok(out)
+}
+
+#[derive(Debug, FromQueryResult)]
+struct Seq {
+    seq: i64,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct LocalityRow {
+    code: String,
+    tier: String,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct PeriodRow {
+    code: String,
+    valid_from: chrono::NaiveDate,
+    valid_until: Option<chrono::NaiveDate>,
+    name: String,
+    parent_code: Option<String>,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct TagRow {
+    code: String,
+    tag: String,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct SuccessionRow {
+    successor_code: String,
+    predecessor_code: String,
+}
+
+/// The version of the reference data in `conn`'s snapshot.
+pub async fn reference_version(conn: &impl ConnectionTrait) -> Result<i64> {
+    let row: Option<Seq> = sql::one(conn, raw_sql!(Postgres, "SELECT seq FROM reference_version WHERE id = 1")).await?;
+    Ok(row.map_or(0, |r| r.seq))
+}
+
+/// The reference data in `conn`'s snapshot, at `version` (read in that snapshot).
+pub async fn load_reference(conn: &impl ConnectionTrait, version: i64) -> Result<Reference> {
+    let heads: Vec<LocalityRow> = sql::all(conn, raw_sql!(Postgres, "SELECT code, tier FROM localities")).await?;
+    let mut localities: HashMap<String, Locality> = heads
+        .into_iter()
+        .map(|r| (r.code, Locality { tier: Tier::from_stored(&r.tier), ..Locality::default() }))
+        .collect();
+    let periods: Vec<PeriodRow> = sql::all(
+        conn,
+        raw_sql!(
+            Postgres,
+            "SELECT code, valid_from, valid_until, name, parent_code FROM locality_versions ORDER BY code, valid_from"
+        ),
+    )
+    .await?;
+    for row in periods {
+        localities.entry(row.code).or_default().versions.push(Period {
+            valid_from: row.valid_from,
+            valid_until: row.valid_until,
+            name: row.name,
+            parent: row.parent_code,
+        });
+    }
+    let tags: Vec<TagRow> = sql::all(conn, raw_sql!(Postgres, "SELECT code, tag FROM locality_tags")).await?;
+    for row in tags {
+        localities.entry(row.code).or_default().tags.push(row.tag);
+    }
+    let successions: Vec<SuccessionRow> = sql::all(
+        conn,
+        raw_sql!(
+            Postgres,
+            "SELECT successor_code, predecessor_code FROM locality_links WHERE kind IN ('merge', 'rename')"
+        ),
+    )
+    .await?;
+    let levels = scale_levels(conn).await?;
+    Ok(Reference::new(
+        version,
+        localities,
+        successions.into_iter().map(|r| (r.successor_code, r.predecessor_code)).collect(),
+        levels,
+    ))
 }

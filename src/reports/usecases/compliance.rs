@@ -126,7 +126,7 @@ pub async fn compliance_in(
     titles.sort();
     titles.dedup();
     let rows = read.post_rows(&population, &titles).await?;
-    let levels = workforce::scale_levels(read.conn()).await?;
+    let levels = read.scale_levels().await?;
 
     let rank_of = workforce::ranks(&levels);
     let mut total = GroupCompliance::default();

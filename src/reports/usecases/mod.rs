@@ -16,12 +16,12 @@ pub mod compliance;
 pub mod export;
 pub mod profile;
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, sync::Arc};
 
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
 
 use super::{
-    engine::Engine,
+    engine::{Engine, reference::Reference},
     queries::{
         self, Population,
         workforce::{self, GroupCounts, PostRow, ScaleLevels},
@@ -31,14 +31,14 @@ use super::{
 };
 use crate::{
     context::{Access, RequestContext, Role},
-    domain::locality::Tier,
+    domain::locality::{Code, Tier},
     error::{Error, Result},
     localities::rules::{Condition, LocalityOrder},
     localities::{
         queries::{self as localities, ListQuery},
         rules::LocalityRecord,
     },
-    policy::{authorize, authorize_national},
+    policy::{authorize, authorize_national, authorize_with},
 };
 
 /// What every report needs: the database, the engine and the suppression threshold.
@@ -62,7 +62,12 @@ impl Reports {
             Some(engine) if engine.catch_up(&txn).await? => Some(engine.clone()),
             _ => None,
         };
-        Ok(Read { txn, engine, ctx, threshold, suppression_threshold: self.suppression_threshold })
+        // The reference data is exact for the snapshot whether or not the columns are.
+        let reference = match &self.engine {
+            Some(engine) => Some(engine.reference(&txn).await?),
+            None => None,
+        };
+        Ok(Read { txn, engine, reference, ctx, threshold, suppression_threshold: self.suppression_threshold })
     }
 }
 
@@ -71,6 +76,8 @@ impl Reports {
 pub struct Read<'a> {
     txn: DatabaseTransaction,
     engine: Option<Engine>,
+    /// The tree and the scales in memory, when the service runs the engine (else SQL).
+    reference: Option<Arc<Reference>>,
     ctx: &'a RequestContext,
     threshold: Option<i64>,
     suppression_threshold: i64,
@@ -152,8 +159,14 @@ impl Read<'_> {
     /// Authorizes the caller over the population's locality and resolves, in this
     /// snapshot, whether its root is tagged and which localities its tree holds.
     pub async fn scope(&self, mut population: Population) -> Result<Population> {
-        match &population.root {
-            Some(root) => {
+        match (&population.root, &self.reference) {
+            (Some(root), Some(reference)) => {
+                authorize_with(&self.ctx.principal, root, Access::Read, |roots| reference.is_within(root, roots))?;
+                if !reference.exists(root) {
+                    return Err(Error::NotFound(root.name()));
+                }
+            }
+            (Some(root), None) => {
                 authorize(self.conn(), &self.ctx.principal, root, Access::Read).await?;
                 // Checked here, not only where a report names its places, so that every
                 // report answers NOT_FOUND for a locality that does not exist.
@@ -161,7 +174,7 @@ impl Read<'_> {
                     return Err(Error::NotFound(root.name()));
                 }
             }
-            None => authorize_national(&self.ctx.principal, Access::Read)?,
+            (None, _) => authorize_national(&self.ctx.principal, Access::Read)?,
         }
         self.resolve(&mut population).await?;
         Ok(population)
@@ -170,13 +183,29 @@ impl Read<'_> {
     /// Resolves (again, e.g. for another date) the root's tags and the tree of an
     /// authorized population.
     pub async fn resolve(&self, population: &mut Population) -> Result<()> {
+        if let Some(reference) = &self.reference {
+            population.root_tagged = reference.root_tagged(population);
+            population.tree = Some((population.as_of, reference.tree(population)));
+            return Ok(());
+        }
         population.root_tagged = queries::root_tagged(self.conn(), population).await?;
         queries::resolve_tree(self.conn(), population).await
+    }
+
+    /// The levels of every qualification scale, for labelling cells.
+    pub async fn scale_levels(&self) -> Result<ScaleLevels> {
+        match &self.reference {
+            Some(reference) => Ok(reference.levels.clone()),
+            None => workforce::scale_levels(self.conn()).await,
+        }
     }
 
     /// The places a report's groups stand for: the scope, its children on the date when
     /// broken down, and its own units.
     pub async fn places(&self, population: &Population) -> Result<Places> {
+        if let Some(reference) = &self.reference {
+            return places_in(reference, population);
+        }
         let place = |record: &LocalityRecord| Place {
             name: record.code.name(),
             display_name: record
@@ -212,7 +241,7 @@ impl Read<'_> {
                     Vec::new()
                 },
                 order: LocalityOrder::Code,
-                ..ListQuery::in_force(population.as_of, None, 1000, None)
+                ..ListQuery::in_force(population.as_of, None, MAX_CHILDREN, None)
             };
             let page = localities::list(self.conn(), &query).await?;
             children = localities::load(self.conn(), &page.codes).await?.iter().map(place).collect();
@@ -220,6 +249,37 @@ impl Read<'_> {
         }
         Ok(Places { total, children, own_units })
     }
+}
+
+/// The localities listed as a report's groups: as many as one page of ListLocalities.
+const MAX_CHILDREN: u64 = 1000;
+
+/// [`Read::places`] from the reference data in memory.
+fn places_in(reference: &Reference, population: &Population) -> Result<Places> {
+    let place = |code: &str, display_name: String| Place {
+        name: Code::from_db(code.to_owned()).name(),
+        display_name,
+        group: code.to_owned(),
+    };
+    let day = population.as_of;
+    let total = match &population.root {
+        Some(code) => {
+            place(code.as_str(), reference.name_at(code.as_str(), day).ok_or_else(|| Error::NotFound(code.name()))?)
+        }
+        None => {
+            Place { name: WHOLE_COUNTRY.to_owned(), display_name: WHOLE_COUNTRY_LABEL.to_owned(), group: String::new() }
+        }
+    };
+    let (mut children, mut own_units) = (Vec::new(), None);
+    if population.by_child {
+        children = reference
+            .child_codes(population.root.as_ref(), day, usize::try_from(MAX_CHILDREN).unwrap_or(usize::MAX))
+            .iter()
+            .map(|code| place(code, reference.name_at(code, day).unwrap_or_default()))
+            .collect();
+        own_units = population.root.as_ref().map(|_| total.clone());
+    }
+    Ok(Places { total, children, own_units })
 }
 
 /// A group of a report and the locality it stands for.

@@ -12,7 +12,7 @@ use crate::{
     reports::{
         queries::{
             Population,
-            workforce::{self, GroupCounts, ScaleLevels},
+            workforce::{GroupCounts, ScaleLevels},
         },
         rules::disclosure,
         rules::{AGE_BANDS, CellValue, ordered_cells},
@@ -75,7 +75,7 @@ pub async fn compare_in(
 /// The workforce profile of an authorized population.
 async fn profile(read: &Read<'_>, population: &Population) -> Result<pb::GetWorkforceProfileResponse> {
     let places = read.places(population).await?;
-    let levels = workforce::scale_levels(read.conn()).await?;
+    let levels = read.scale_levels().await?;
     let groups = read.workforce_counts(population, &levels).await?;
     let builder = ProfileBuilder { levels: &levels };
     let mut total = GroupCounts::default();
