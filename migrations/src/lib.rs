@@ -25,6 +25,9 @@ mod m20261201_500000_add_audit_kind_and_peer;
 mod m20261201_600000_narrow_person_facts_marks;
 mod m20261201_700000_create_fact_changes;
 mod m20261202_000000_create_reference_version;
+mod m20261202_100000_create_training_version;
+mod m20261202_200000_create_movement_version;
+mod version_table;
 
 /// Runs every migration in order.
 #[derive(Debug)]
@@ -52,6 +55,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_600000_narrow_person_facts_marks::Migration),
             Box::new(m20261201_700000_create_fact_changes::Migration),
             Box::new(m20261202_000000_create_reference_version::Migration),
+            Box::new(m20261202_100000_create_training_version::Migration),
+            Box::new(m20261202_200000_create_movement_version::Migration),
         ]
     }
 }

@@ -29,12 +29,14 @@
 //! reports still answer, from the SQL).
 
 pub mod columns;
+pub mod movements;
 pub mod queries;
 pub mod reference;
 pub mod scan;
+pub mod training;
 
 use std::{
-    collections::BTreeMap,
+    collections::{BTreeMap, HashMap},
     sync::{
         Arc, RwLock,
         atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering},
@@ -46,16 +48,21 @@ use sea_orm::{DatabaseConnection, DatabaseTransaction};
 
 use self::{
     columns::{Columns, Fact},
+    movements::Movements,
     reference::Reference,
     scan::Scope,
+    training::Training,
 };
 use crate::{
     error::{Error, Result},
     facts::changes,
+    people::rules::person::Category,
     reports::queries::{
         Population,
+        activity::TrainingRow,
         workforce::{GroupCounts, PostRow, ScaleLevels},
     },
+    reports::rules::activity::MovementCount,
 };
 
 /// People changed since the engine's version beyond which a call is answered by the SQL
@@ -85,6 +92,46 @@ struct Inner {
     reference: RwLock<Option<Arc<Reference>>>,
     /// Reference data read from the database.
     reference_loads: AtomicU64,
+    /// The training records of the latest version loaded (`None` until loaded).
+    training: RwLock<Option<Arc<Training>>>,
+    /// Training records loaded from the database.
+    training_loads: AtomicU64,
+    /// The movements of the latest version loaded (`None` until loaded).
+    movements: RwLock<Option<Arc<Movements>>>,
+    /// Movements loaded from the database.
+    movement_loads: AtomicU64,
+}
+
+/// A copy of some records of one version (see [`training`] and [`movements`]).
+trait Copy: Send + Sync + 'static {
+    fn version(&self) -> i64;
+}
+
+impl Copy for Training {
+    fn version(&self) -> i64 {
+        self.version
+    }
+}
+
+impl Copy for Movements {
+    fn version(&self) -> i64 {
+        self.version
+    }
+}
+
+/// Holds `copy` in `slot` unless a newer version is held (another load may have held one
+/// meanwhile).
+fn hold<T: Copy>(slot: &RwLock<Option<Arc<T>>>, copy: T) -> Result<()> {
+    let mut held = slot.write().map_err(poisoned)?;
+    if held.as_ref().is_none_or(|h| h.version() < copy.version()) {
+        *held = Some(Arc::new(copy));
+    }
+    Ok(())
+}
+
+/// The version of the copy held in `slot`.
+fn held_version<T: Copy>(slot: &RwLock<Option<Arc<T>>>) -> Result<Option<i64>> {
+    Ok(slot.read().map_err(poisoned)?.as_ref().map(|c| c.version()))
 }
 
 fn poisoned<T>(_: T) -> Error {
@@ -113,6 +160,17 @@ impl Engine {
         self.inner.reference_loads.load(Ordering::Relaxed)
     }
 
+    /// How many times the training records were loaded from the database (once per
+    /// version the background task met).
+    pub fn training_loads(&self) -> u64 {
+        self.inner.training_loads.load(Ordering::Relaxed)
+    }
+
+    /// How many times the movements were loaded from the database.
+    pub fn movement_loads(&self) -> u64 {
+        self.inner.movement_loads.load(Ordering::Relaxed)
+    }
+
     /// The version of the facts the columns hold.
     pub fn version(&self) -> i64 {
         self.inner.version.load(Ordering::Acquire)
@@ -125,6 +183,7 @@ impl Engine {
         let version = changes::version(&txn).await?;
         let mut columns = Columns::default();
         queries::load_all(&txn, &mut columns).await?;
+        self.load_activity(&txn).await?;
         txn.rollback().await?;
         columns.shrink_to_fit();
         let (rows, people) = (columns.rows(), columns.people());
@@ -186,6 +245,26 @@ impl Engine {
         Ok(reference)
     }
 
+    /// Loads the training records and the movements of `txn`'s snapshot, unless those of
+    /// its versions are held.
+    async fn load_activity(&self, txn: &DatabaseTransaction) -> Result<()> {
+        let version = queries::training_version(txn).await?;
+        if held_version(&self.inner.training)?.is_none_or(|held| held < version) {
+            let training = queries::load_training(txn, version).await?;
+            self.inner.training_loads.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!(enrolments = training.enrolments(), version, "loaded the training records");
+            hold(&self.inner.training, training)?;
+        }
+        let version = queries::movement_version(txn).await?;
+        if held_version(&self.inner.movements)?.is_none_or(|held| held < version) {
+            let movements = queries::load_movements(txn, version).await?;
+            self.inner.movement_loads.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!(movements = movements.len(), version, "loaded the movements");
+            hold(&self.inner.movements, movements)?;
+        }
+        Ok(())
+    }
+
     /// Catches up between calls (or reloads when stale): what the background task does
     /// at every tick.
     pub async fn refresh(&self, db: &DatabaseConnection) -> Result<()> {
@@ -193,9 +272,12 @@ impl Engine {
             return self.load(db).await;
         }
         let txn = crate::reports::queries::snapshot(db).await?;
-        let caught_up = self.catch_up(&txn).await;
+        let mut caught_up = self.catch_up(&txn).await.map(|_| ());
+        if caught_up.is_ok() {
+            caught_up = self.load_activity(&txn).await;
+        }
         txn.rollback().await?;
-        caught_up.map(|_| ())
+        caught_up
     }
 
     /// Loads the columns (trying again every `interval` while the database fails), then
@@ -282,6 +364,60 @@ impl Engine {
     pub async fn post_rows(&self, population: &Population, titles: &[String]) -> Result<Option<Vec<PostRow>>> {
         let titles = titles.to_vec();
         self.scan(population, move |columns, scope| scan::post_rows(columns, scope, &titles)).await
+    }
+
+    /// See [`crate::reports::queries::activity::training_counts`]: `None` also when the
+    /// training records held are not those of `txn`'s snapshot (the background task
+    /// loads them).
+    pub async fn training_counts(
+        &self,
+        txn: &DatabaseTransaction,
+        population: &Population,
+        start: chrono::NaiveDate,
+        end: chrono::NaiveDate,
+    ) -> Result<Option<Vec<TrainingRow>>> {
+        let version = queries::training_version(txn).await?;
+        let held = self.inner.training.read().map_err(poisoned)?.clone();
+        let Some(training) = held.filter(|t| t.version == version && t.indexed) else { return Ok(None) };
+        self.scan(population, move |columns, scope| scan::training_counts(columns, scope, &training, start, end)).await
+    }
+
+    /// See [`crate::reports::queries::activity::movement_counts`]: `None` also when the
+    /// movements held are not those of `txn`'s snapshot (the background task loads them).
+    pub async fn movement_counts(
+        &self,
+        txn: &DatabaseTransaction,
+        population: &Population,
+        start: chrono::NaiveDate,
+        end: chrono::NaiveDate,
+    ) -> Result<Option<Vec<(Option<String>, MovementCount)>>> {
+        let version = queries::movement_version(txn).await?;
+        let held = self.inner.movements.read().map_err(poisoned)?.clone();
+        let Some(movements) = held.filter(|m| m.version == version && m.indexed) else { return Ok(None) };
+        let population = population.clone();
+        let counts = tokio::task::spawn_blocking(move || movements.counts(&population, start, end))
+            .await
+            .map_err(|err| Error::internal(format!("a report engine scan failed: {err}")))?;
+        if counts.is_some() {
+            self.inner.scans.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(counts)
+    }
+
+    /// See [`crate::reports::queries::activity::category_headcounts`].
+    pub async fn category_headcounts(
+        &self,
+        population: &Population,
+    ) -> Result<Option<HashMap<(String, Category), i64>>> {
+        let Some(rows) = self.scan(population, scan::category_headcounts).await? else { return Ok(None) };
+        let mut counts = HashMap::new();
+        for (group, category, n) in rows {
+            let category = Category::from_db(&category).ok_or_else(|| {
+                Error::internal(format!("stored category `{category}` is not known to this version of the service"))
+            })?;
+            *counts.entry((group, category)).or_default() += n;
+        }
+        Ok(Some(counts))
     }
 
     /// See [`crate::reports::queries::activity::headcounts`].

@@ -9,7 +9,9 @@ use std::collections::HashMap;
 
 use super::{
     columns::{Columns, Fact},
+    movements::{MovementRow, Movements},
     reference::{Locality, Period, Reference},
+    training::{EnrolmentRow, HistoryRow, Training},
 };
 use crate::{
     domain::locality::Tier,
@@ -140,4 +142,56 @@ pub async fn load_reference(conn: &impl ConnectionTrait, version: i64) -> Result
         successions.into_iter().map(|r| (r.successor_code, r.predecessor_code)).collect(),
         levels,
     ))
+}
+
+/// The version of the training records in `conn`'s snapshot.
+pub async fn training_version(conn: &impl ConnectionTrait) -> Result<i64> {
+    let row: Option<Seq> = sql::one(conn, raw_sql!(Postgres, "SELECT seq FROM training_version WHERE id = 1")).await?;
+    Ok(row.map_or(0, |r| r.seq))
+}
+
+/// The training records in `conn`'s snapshot, at `version` (read in that snapshot).
+pub async fn load_training(conn: &impl ConnectionTrait, version: i64) -> Result<Training> {
+    let enrolments: Vec<EnrolmentRow> = sql::all(
+        conn,
+        raw_sql!(
+            Postgres,
+            "SELECT e.id, e.person_id, l.kind, l.scale_code, l.level_code FROM enrollments e \
+             JOIN target_lines l ON l.plan_id = e.plan_id AND l.line_id = e.line_id"
+        ),
+    )
+    .await?;
+    let changes: Vec<HistoryRow> = sql::all(
+        conn,
+        raw_sql!(
+            Postgres,
+            "SELECT enrollment_id, seq, status, date FROM enrollment_history ORDER BY enrollment_id, seq"
+        ),
+    )
+    .await?;
+    Training::new(version, enrolments, &changes)
+}
+
+/// The version of the movements in `conn`'s snapshot.
+pub async fn movement_version(conn: &impl ConnectionTrait) -> Result<i64> {
+    let row: Option<Seq> = sql::one(conn, raw_sql!(Postgres, "SELECT seq FROM movement_version WHERE id = 1")).await?;
+    Ok(row.map_or(0, |r| r.seq))
+}
+
+/// The movements in `conn`'s snapshot, at `version` (read in that snapshot).
+pub async fn load_movements(conn: &impl ConnectionTrait, version: i64) -> Result<Movements> {
+    let rows: Vec<MovementRow> = sql::all(
+        conn,
+        raw_sql!(
+            Postgres,
+            "SELECT r.kind, r.status, r.promoted, r.destination_leader, r.start_date, \
+             COALESCE(r.actual_end_date, r.planned_end_date) AS end_date, \
+             su.locality_code AS source_locality, su.sector AS source_sector, \
+             du.locality_code AS destination_locality, du.sector AS destination_sector, pe.category \
+             FROM rotations r JOIN units su ON su.id = r.source_unit_id \
+             JOIN units du ON du.id = r.destination_unit_id JOIN people pe ON pe.id = r.person_id"
+        ),
+    )
+    .await?;
+    Movements::new(version, &rows)
 }

@@ -7,13 +7,18 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use chrono::NaiveDate;
 
-use super::columns::{Columns, KEY_POST, LEADER, Segment, day_number};
+use super::{
+    columns::{Columns, KEY_POST, LEADER, Segment, day_number},
+    training::Training,
+};
 use crate::reports::{
     queries::{
-        Population, tier_lengths,
+        Population,
+        activity::TrainingRow,
+        tier_lengths,
         workforce::{GroupCounts, PostRow, ScaleLevels, ranks},
     },
-    rules::{AGE_BANDS, RATINGS, age_band_bounds},
+    rules::{AGE_BANDS, RATINGS, activity::TrainingCounts, age_band_bounds},
 };
 
 /// Which rows of which segments a report counts, and the group each segment counts in.
@@ -398,6 +403,62 @@ pub fn headcounts(columns: &Columns, scope: &Scope) -> BTreeMap<String, i64> {
         |counts, other| counts.iter_mut().zip(other).for_each(|(x, y)| *x += y),
     );
     scope.groups.iter().cloned().zip(counts).filter(|(_, n)| *n != 0).collect()
+}
+
+/// See [`crate::reports::queries::activity::category_headcounts`]: the headcount per
+/// group and category (stored name).
+pub fn category_headcounts(columns: &Columns, scope: &Scope) -> Vec<(String, String, i64)> {
+    let categories = columns.categories.len();
+    let counts = scope.fold(
+        columns,
+        || vec![0_i64; scope.groups.len() * categories],
+        |counts, group, _, s, r| {
+            let category = s.category.get(r).map_or(0, |c| usize::from(*c));
+            if let Some(n) = counts.get_mut(group * categories + category) {
+                *n += 1;
+            }
+        },
+        |counts, other| counts.iter_mut().zip(other).for_each(|(x, y)| *x += y),
+    );
+    let mut out = Vec::new();
+    for (g, group) in scope.groups.iter().enumerate() {
+        for c in 0..categories {
+            if let Some(&n) = counts.get(g * categories + c)
+                && n != 0
+            {
+                let category = columns.categories.value(u32::try_from(c).unwrap_or(u32::MAX));
+                out.push((group.clone(), category.to_owned(), n));
+            }
+        }
+    }
+    out
+}
+
+/// See [`crate::reports::queries::activity::training_counts`]: the enrolments of the
+/// population's people over `[start, end]`, per group and line.
+pub fn training_counts(
+    columns: &Columns,
+    scope: &Scope,
+    training: &Training,
+    start: NaiveDate,
+    end: NaiveDate,
+) -> Vec<TrainingRow> {
+    let (start, end, lines) = (day_number(start), day_number(end), training.lines());
+    let tallies = scope.fold(
+        columns,
+        || vec![vec![TrainingCounts::default(); lines]; scope.groups.len()],
+        |tallies, group, _, s, r| {
+            if let (Some(tally), Some(&person)) = (tallies.get_mut(group), s.person.get(r)) {
+                training.add(tally, person, start, end);
+            }
+        },
+        |tallies, other| {
+            for (tally, more) in tallies.iter_mut().zip(other) {
+                tally.iter_mut().zip(&more).for_each(|(x, y)| x.add(y));
+            }
+        },
+    );
+    training.rows(&scope.groups, &tallies)
 }
 
 #[cfg(test)]

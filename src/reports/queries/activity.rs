@@ -226,29 +226,57 @@ pub async fn movement_counts(
 
 #[derive(Debug, FromQueryResult)]
 struct StaffingRow {
-    what: String,
     grp: String,
     category: String,
     n: Option<i64>,
 }
 
-/// The headcount of a population and the quotas of its scope, per group and category.
+/// The headcount of a population and the quotas of its scope, per group and category
+/// (the headcounts as [`category_headcounts`] counts them, the quotas as
+/// [`quota_counts`] does).
+pub async fn staffing_counts(
+    conn: &impl ConnectionTrait,
+    p: &Population,
+) -> Result<HashMap<(String, Category), Staffing>> {
+    let mut counts: HashMap<(String, Category), Staffing> = HashMap::new();
+    for ((grp, category), n) in category_headcounts(conn, p).await? {
+        counts.entry((grp, category)).or_default().headcount += n;
+    }
+    add_quotas(&mut counts, quota_counts(conn, p).await?);
+    Ok(counts)
+}
+
+/// Adds `quotas` into `counts`.
+pub fn add_quotas(counts: &mut HashMap<(String, Category), Staffing>, quotas: HashMap<(String, Category), i64>) {
+    for (key, n) in quotas {
+        counts.entry(key).or_default().quota += n;
+    }
+}
+
+/// The headcount of a population per group and category.
+pub async fn category_headcounts(
+    conn: &impl ConnectionTrait,
+    p: &Population,
+) -> Result<HashMap<(String, Category), i64>> {
+    let mut q = population_ctes(p);
+    q.push(
+        " SELECT pp.grp AS grp, pp.category AS category, COUNT(*) AS n FROM population pp GROUP BY pp.grp, pp.category",
+    );
+    let rows: Vec<StaffingRow> = sql::all(conn, q.build()).await?;
+    to_counts(rows)
+}
+
+/// The quotas of a population's scope per group and category.
 ///
 /// The quotas are those of the as-of date's year whose locality (a locality quota) or
 /// whose unit's locality (a unit quota) lies in the tree, counted in that locality's
 /// group, with a category and tier (of that locality) among the scope's, and, with
 /// tags, a tagged locality. The scope's sectors and post filters do not apply to
 /// quotas; the request rejects them.
-pub async fn staffing_counts(
-    conn: &impl ConnectionTrait,
-    p: &Population,
-) -> Result<HashMap<(String, Category), Staffing>> {
+pub async fn quota_counts(conn: &impl ConnectionTrait, p: &Population) -> Result<HashMap<(String, Category), i64>> {
     let mut q = population_ctes(p);
     q.push(
-        " SELECT 'heads' AS what, pp.grp AS grp, pp.category AS category, COUNT(*) AS n \
-         FROM population pp GROUP BY pp.grp, pp.category \
-         UNION ALL \
-         SELECT 'quota', t.grp, q.category, SUM(q.quota) FROM staffing_quotas q \
+        " SELECT t.grp AS grp, q.category AS category, SUM(q.quota) AS n FROM staffing_quotas q \
          LEFT JOIN units u ON u.id = q.unit_id \
          JOIN tree t ON t.code = COALESCE(q.locality_code, u.locality_code) \
          WHERE q.year = ",
@@ -266,16 +294,14 @@ pub async fn staffing_counts(
     }
     q.push(" GROUP BY t.grp, q.category");
     let rows: Vec<StaffingRow> = sql::all(conn, q.build()).await?;
-    let mut counts: HashMap<(String, Category), Staffing> = HashMap::new();
+    to_counts(rows)
+}
+
+fn to_counts(rows: Vec<StaffingRow>) -> Result<HashMap<(String, Category), i64>> {
+    let mut counts = HashMap::new();
     for r in rows {
         let category = Category::from_db(&r.category).ok_or_else(|| corrupt("category", &r.category))?;
-        let n = r.n.unwrap_or_default();
-        let entry = counts.entry((r.grp, category)).or_default();
-        if r.what == "heads" {
-            entry.headcount += n;
-        } else {
-            entry.quota += n;
-        }
+        *counts.entry((r.grp, category)).or_default() += r.n.unwrap_or_default();
     }
     Ok(counts)
 }

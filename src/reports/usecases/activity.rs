@@ -13,7 +13,6 @@ use crate::{
     grpc::pb,
     people::rules::person::Category,
     reports::{
-        queries::activity,
         rules::activity::{
             ALL_PROGRAMMES_LABEL, MovementCounts, ProgrammeKey, Staffing, TrainingCounts, kind_label, movement_cells,
             programme_keys, training_cells,
@@ -65,7 +64,7 @@ pub async fn training_in(read: &Read<'_>, request: OverPeriod) -> Result<pb::Sum
     let population = read.scope(population).await?;
     let Places { total: root, children, own_units } = read.places(&population).await?;
     let headcounts = read.headcounts(&population).await?;
-    let rows = activity::training_counts(read.conn(), &population, start, end).await?;
+    let rows = read.training_counts(&population, start, end).await?;
     let scales = scale::list(read.conn()).await?;
 
     let mut groups: HashMap<&str, HashMap<ProgrammeKey, TrainingCounts>> = HashMap::new();
@@ -165,7 +164,7 @@ pub async fn rotations_in(read: &Read<'_>, request: OverPeriod) -> Result<pb::Su
     let OverPeriod { population, start, end } = request;
     let population = read.scope(population).await?;
     let Places { total: root, children, own_units } = read.places(&population).await?;
-    let rows = activity::movement_counts(read.conn(), &population, start, end).await?;
+    let rows = read.movement_counts(&population, start, end).await?;
 
     let mut total = MovementCounts::default();
     let mut groups: BTreeMap<&str, MovementCounts> = BTreeMap::new();
@@ -207,7 +206,7 @@ pub async fn rotations_in(read: &Read<'_>, request: OverPeriod) -> Result<pb::Su
 pub async fn staffing_in(read: &Read<'_>, request: GetStaffingSummary) -> Result<pb::GetStaffingSummaryResponse> {
     let population = read.scope(request.population).await?;
     let Places { total: root, children, own_units } = read.places(&population).await?;
-    let counts = activity::staffing_counts(read.conn(), &population).await?;
+    let counts = read.staffing_counts(&population).await?;
 
     let mut per_category: BTreeMap<&str, Staffing> = BTreeMap::new();
     for ((_, category), staffing) in &counts {

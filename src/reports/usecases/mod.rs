@@ -16,7 +16,10 @@ pub mod compliance;
 pub mod export;
 pub mod profile;
 
-use std::{collections::BTreeMap, sync::Arc};
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::Arc,
+};
 
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
 
@@ -38,6 +41,7 @@ use crate::{
         queries::{self as localities, ListQuery},
         rules::LocalityRecord,
     },
+    people::rules::person::Category,
     policy::{authorize, authorize_national, authorize_with},
 };
 
@@ -127,6 +131,58 @@ impl Read<'_> {
             return Ok(rows);
         }
         workforce::post_rows(self.conn(), population, titles).await
+    }
+
+    /// The enrolments of a population over a period (see
+    /// [`queries::activity::training_counts`]).
+    pub async fn training_counts(
+        &self,
+        population: &Population,
+        start: chrono::NaiveDate,
+        end: chrono::NaiveDate,
+    ) -> Result<Vec<queries::activity::TrainingRow>> {
+        if let Some(engine) = &self.engine
+            && let Some(rows) = engine.training_counts(self.conn(), population, start, end).await?
+        {
+            return Ok(rows);
+        }
+        queries::activity::training_counts(self.conn(), population, start, end).await
+    }
+
+    /// The movements of a scope over a period (see
+    /// [`queries::activity::movement_counts`]).
+    pub async fn movement_counts(
+        &self,
+        population: &Population,
+        start: chrono::NaiveDate,
+        end: chrono::NaiveDate,
+    ) -> Result<Vec<(Option<String>, crate::reports::rules::activity::MovementCount)>> {
+        if let Some(engine) = &self.engine
+            && let Some(counts) = engine.movement_counts(self.conn(), population, start, end).await?
+        {
+            return Ok(counts);
+        }
+        queries::activity::movement_counts(self.conn(), population, start, end).await
+    }
+
+    /// The headcount and quotas of a population per group and category (see
+    /// [`queries::activity::staffing_counts`]): the headcounts from the engine when it
+    /// serves this read, the quotas from the SQL.
+    pub async fn staffing_counts(
+        &self,
+        population: &Population,
+    ) -> Result<HashMap<(String, Category), crate::reports::rules::activity::Staffing>> {
+        if let Some(engine) = &self.engine
+            && let Some(heads) = engine.category_headcounts(population).await?
+        {
+            let mut counts: HashMap<_, crate::reports::rules::activity::Staffing> = HashMap::new();
+            for (key, n) in heads {
+                counts.entry(key).or_default().headcount += n;
+            }
+            queries::activity::add_quotas(&mut counts, queries::activity::quota_counts(self.conn(), population).await?);
+            return Ok(counts);
+        }
+        queries::activity::staffing_counts(self.conn(), population).await
     }
 
     /// The headcount of a population per group (see [`queries::activity::headcounts`]).
