@@ -369,11 +369,12 @@ pub async fn status_counts(conn: &impl ConnectionTrait, plan_id: i64, as_of: Nai
         conn,
         raw_sql!(
             Postgres,
-            "SELECT e.line_id AS line_id, h.status AS status, COUNT(*) AS n \
-             FROM enrollments e JOIN enrollment_history h ON h.enrollment_id = e.id \
-             WHERE e.plan_id = {plan_id} AND h.seq = (SELECT MAX(l.seq) FROM enrollment_history l \
-             WHERE l.enrollment_id = e.id AND l.date <= {as_of}) \
-             GROUP BY e.line_id, h.status"
+            "SELECT line_id, status, COUNT(*) AS n FROM (\
+               SELECT e.line_id, h.status, \
+                 ROW_NUMBER() OVER (PARTITION BY h.enrollment_id ORDER BY h.seq DESC) AS latest \
+               FROM enrollments e JOIN enrollment_history h ON h.enrollment_id = e.id \
+               WHERE e.plan_id = {plan_id} AND h.date <= {as_of}) changes \
+             WHERE latest = 1 GROUP BY line_id, status"
         ),
     )
     .await?;
