@@ -27,6 +27,19 @@
 //!
 //! Until the first load completes, health reports NOT_SERVING for ReportService (the
 //! reports still answer, from the SQL).
+//!
+//! # Copies of one version: reference data, enrolments, movements
+//!
+//! The locality tree and the scales ([`reference`]), the enrolments with their history
+//! ([`training`]) and the movements with their units ([`movements`]) are held as whole
+//! copies, each of one version of a one-row table that triggers bump once per
+//! transaction changing its tables (so writes around the server, on any replica, bump
+//! it too; see the migrations creating `reference_version`, `training_version` and
+//! `movement_version`). One version always stands for the same committed rows, so a
+//! copy of the version a report's snapshot shows answers exactly what the SQL would.
+//! The reference data is read in the report's snapshot when the copy is of another
+//! version (it is small); the enrolments and movements are not: the SQL answers that
+//! report and the background task loads the new version at its next tick.
 
 pub mod columns;
 pub mod movements;
