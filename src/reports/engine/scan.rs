@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 
 use super::{
     columns::{Columns, KEY_POST, LEADER, Segment, day_number},
-    training::Training,
+    training::{Tally as TrainingTally, Training},
 };
 use crate::reports::{
     queries::{
@@ -18,7 +18,7 @@ use crate::reports::{
         tier_lengths,
         workforce::{GroupCounts, PostRow, ScaleLevels, ranks},
     },
-    rules::{AGE_BANDS, RATINGS, activity::TrainingCounts, age_band_bounds},
+    rules::{AGE_BANDS, RATINGS, age_band_bounds},
 };
 
 /// Which rows of which segments a report counts, and the group each segment counts in.
@@ -443,22 +443,22 @@ pub fn training_counts(
     start: NaiveDate,
     end: NaiveDate,
 ) -> Vec<TrainingRow> {
-    let (start, end, lines) = (day_number(start), day_number(end), training.lines());
-    let tallies = scope.fold(
+    let (start, end) = (day_number(start), day_number(end));
+    let tally = scope.fold(
         columns,
-        || vec![vec![TrainingCounts::default(); lines]; scope.groups.len()],
-        |tallies, group, _, s, r| {
-            if let (Some(tally), Some(&person)) = (tallies.get_mut(group), s.person.get(r)) {
-                training.add(tally, person, start, end);
+        TrainingTally::new,
+        |tally, group, _, s, r| {
+            if let Some(&person) = s.person.get(r) {
+                training.add(tally, group, person, start, end);
             }
         },
-        |tallies, other| {
-            for (tally, more) in tallies.iter_mut().zip(other) {
-                tally.iter_mut().zip(&more).for_each(|(x, y)| x.add(y));
+        |tally, other| {
+            for (key, counts) in other {
+                tally.entry(key).or_default().add(&counts);
             }
         },
     );
-    training.rows(&scope.groups, &tallies)
+    training.rows(&scope.groups, tally)
 }
 
 #[cfg(test)]

@@ -169,13 +169,13 @@ impl Training {
         }
     }
 
-    /// Adds into `tally[line]` the figures of `person`'s enrolments over the period
-    /// `[start, end]` (day numbers), as the SQL of
+    /// Adds into `tally[(group, line)]` the figures of `person`'s enrolments over the
+    /// period `[start, end]` (day numbers), as the SQL of
     /// [`crate::reports::queries::activity::training_counts`] counts them: an enrolment's
     /// status at the end of the period is that of its latest change dated on or before
     /// it, and it counts when it is completed or discontinued inside the period or still
     /// enrolled at its end.
-    pub fn add(&self, tally: &mut [TrainingCounts], person: i64, start: i32, end: i32) {
+    pub fn add(&self, tally: &mut Tally, group: usize, person: i64, start: i32, end: i32) {
         for e in self.of(person) {
             let (Some(&from), Some(&until)) = (self.history.get(e), self.history.get(e + 1)) else { continue };
             let mut last = None;
@@ -196,7 +196,8 @@ impl Training {
             if !(completed || discontinued || in_progress) {
                 continue;
             }
-            let Some(counts) = self.line.get(e).and_then(|&l| tally.get_mut(l as usize)) else { continue };
+            let Some(&line) = self.line.get(e) else { continue };
+            let counts = tally.entry((group, line)).or_default();
             counts.under_way += 1;
             counts.started += i64::from(started != NEVER && started >= start && started <= end);
             counts.completed += i64::from(completed);
@@ -205,30 +206,22 @@ impl Training {
         }
     }
 
-    /// Lines known (the length of a tally).
-    pub fn lines(&self) -> usize {
-        self.lines.len()
-    }
-
-    /// The rows of the SQL from per-group tallies (`groups[g]` names tally `g`): one per
-    /// group and line with an enrolment counted.
-    pub fn rows(&self, groups: &[String], tallies: &[Vec<TrainingCounts>]) -> Vec<TrainingRow> {
-        let mut rows = Vec::new();
-        for (group, tally) in groups.iter().zip(tallies) {
-            for (line, counts) in self.lines.iter().zip(tally) {
-                if counts.under_way > 0 {
-                    rows.push(TrainingRow {
-                        group: group.clone(),
-                        kind: line.kind,
-                        level: line.level.clone(),
-                        counts: *counts,
-                    });
-                }
-            }
-        }
-        rows
+    /// The rows of the SQL from a tally (`groups[g]` names group `g`): one per group and
+    /// line with an enrolment counted.
+    pub fn rows(&self, groups: &[String], tally: Tally) -> Vec<TrainingRow> {
+        tally
+            .into_iter()
+            .filter_map(|((group, line), counts)| {
+                let (group, line) = (groups.get(group)?, self.lines.get(line as usize)?);
+                Some(TrainingRow { group: group.clone(), kind: line.kind, level: line.level.clone(), counts })
+            })
+            .collect()
     }
 }
+
+/// Training figures per (group, line) counted so far: only those with an enrolment, so
+/// that a report by child over thousands of plans' lines allocates nothing per line.
+pub type Tally = HashMap<(usize, u32), TrainingCounts>;
 
 #[cfg(test)]
 mod tests {
@@ -252,10 +245,16 @@ mod tests {
         HistoryRow { enrollment_id, seq, status: status.to_owned(), date }
     }
 
+    /// The figures of `person`'s enrolments, per line.
     fn tally(training: &Training, person: i64, start: NaiveDate, end: NaiveDate) -> Vec<TrainingCounts> {
-        let mut tally = vec![TrainingCounts::default(); training.lines()];
-        training.add(&mut tally, person, day_number(start), day_number(end));
-        tally
+        let mut tally = Tally::new();
+        training.add(&mut tally, 0, person, day_number(start), day_number(end));
+        assert!(tally.keys().all(|(group, _)| *group == 0));
+        let mut lines = vec![TrainingCounts::default(); training.lines.len()];
+        for ((_, line), counts) in tally {
+            lines[line as usize] = counts;
+        }
+        lines
     }
 
     #[test]
