@@ -62,6 +62,7 @@ use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use self::{
     columns::{Columns, Fact},
     movements::Movements,
+    queries::Versioned,
     reference::Reference,
     scan::Scope,
     training::Training,
@@ -115,18 +116,25 @@ struct Inner {
     movement_loads: AtomicU64,
 }
 
-/// A copy of some records of one version (see [`training`] and [`movements`]).
-trait Copy: Send + Sync + 'static {
+/// A copy of some records of one version (see [`reference`], [`training`] and
+/// [`movements`]).
+trait VersionedCopy: Send + Sync + 'static {
     fn version(&self) -> i64;
 }
 
-impl Copy for Training {
+impl VersionedCopy for Reference {
     fn version(&self) -> i64 {
         self.version
     }
 }
 
-impl Copy for Movements {
+impl VersionedCopy for Training {
+    fn version(&self) -> i64 {
+        self.version
+    }
+}
+
+impl VersionedCopy for Movements {
     fn version(&self) -> i64 {
         self.version
     }
@@ -134,16 +142,16 @@ impl Copy for Movements {
 
 /// Holds `copy` in `slot` unless a newer version is held (another load may have held one
 /// meanwhile).
-fn hold<T: Copy>(slot: &RwLock<Option<Arc<T>>>, copy: T) -> Result<()> {
+fn hold<T: VersionedCopy>(slot: &RwLock<Option<Arc<T>>>, copy: Arc<T>) -> Result<()> {
     let mut held = slot.write().map_err(poisoned)?;
     if held.as_ref().is_none_or(|h| h.version() < copy.version()) {
-        *held = Some(Arc::new(copy));
+        *held = Some(copy);
     }
     Ok(())
 }
 
 /// The version of the copy held in `slot`.
-fn held_version<T: Copy>(slot: &RwLock<Option<Arc<T>>>) -> Result<Option<i64>> {
+fn held_version<T: VersionedCopy>(slot: &RwLock<Option<Arc<T>>>) -> Result<Option<i64>> {
     Ok(slot.read().map_err(poisoned)?.as_ref().map(|c| c.version()))
 }
 
@@ -243,7 +251,7 @@ impl Engine {
     /// for the same data (see the migration creating `reference_version`), so the copy
     /// answers exactly what the SQL would in that snapshot, whichever replica wrote.
     pub async fn reference(&self, txn: &DatabaseTransaction) -> Result<Arc<Reference>> {
-        let version = queries::reference_version(txn).await?;
+        let version = queries::version(txn, Versioned::Reference).await?;
         if let Some(held) = self.inner.reference.read().map_err(poisoned)?.as_ref()
             && held.version == version
         {
@@ -251,29 +259,26 @@ impl Engine {
         }
         let reference = Arc::new(queries::load_reference(txn, version).await?);
         self.inner.reference_loads.fetch_add(1, Ordering::Relaxed);
-        let mut held = self.inner.reference.write().map_err(poisoned)?;
-        if held.as_ref().is_none_or(|h| h.version < version) {
-            *held = Some(reference.clone());
-        }
+        hold(&self.inner.reference, reference.clone())?;
         Ok(reference)
     }
 
     /// Loads the training records and the movements of `txn`'s snapshot, unless those of
     /// its versions are held.
     async fn load_activity(&self, txn: &DatabaseTransaction) -> Result<()> {
-        let version = queries::training_version(txn).await?;
+        let version = queries::version(txn, Versioned::Training).await?;
         if held_version(&self.inner.training)?.is_none_or(|held| held < version) {
             let training = queries::load_training(txn, version).await?;
             self.inner.training_loads.fetch_add(1, Ordering::Relaxed);
             tracing::debug!(enrolments = training.enrolments(), version, "loaded the training records");
-            hold(&self.inner.training, training)?;
+            hold(&self.inner.training, Arc::new(training))?;
         }
-        let version = queries::movement_version(txn).await?;
+        let version = queries::version(txn, Versioned::Movements).await?;
         if held_version(&self.inner.movements)?.is_none_or(|held| held < version) {
             let movements = queries::load_movements(txn, version).await?;
             self.inner.movement_loads.fetch_add(1, Ordering::Relaxed);
             tracing::debug!(movements = movements.len(), version, "loaded the movements");
-            hold(&self.inner.movements, movements)?;
+            hold(&self.inner.movements, Arc::new(movements))?;
         }
         Ok(())
     }
@@ -389,7 +394,7 @@ impl Engine {
         start: chrono::NaiveDate,
         end: chrono::NaiveDate,
     ) -> Result<Option<Vec<TrainingRow>>> {
-        let version = queries::training_version(txn).await?;
+        let version = queries::version(txn, Versioned::Training).await?;
         let held = self.inner.training.read().map_err(poisoned)?.clone();
         let Some(training) = held.filter(|t| t.version == version && t.indexed) else { return Ok(None) };
         self.scan(population, move |columns, scope| scan::training_counts(columns, scope, &training, start, end)).await
@@ -404,7 +409,7 @@ impl Engine {
         start: chrono::NaiveDate,
         end: chrono::NaiveDate,
     ) -> Result<Option<Vec<(Option<String>, MovementCount)>>> {
-        let version = queries::movement_version(txn).await?;
+        let version = queries::version(txn, Versioned::Movements).await?;
         let held = self.inner.movements.read().map_err(poisoned)?.clone();
         let Some(movements) = held.filter(|m| m.version == version && m.indexed) else { return Ok(None) };
         let population = population.clone();

@@ -67,6 +67,29 @@ struct Seq {
     seq: i64,
 }
 
+/// A one-row version table of a copy the engine holds (see the migrations creating
+/// them).
+#[derive(Debug, Clone, Copy)]
+pub enum Versioned {
+    /// `reference_version`: the locality tree and the scales' levels.
+    Reference,
+    /// `training_version`: enrolments, their history and target lines.
+    Training,
+    /// `movement_version`: rotations, their units and people's category.
+    Movements,
+}
+
+/// The version of `what` in `conn`'s snapshot.
+pub async fn version(conn: &impl ConnectionTrait, what: Versioned) -> Result<i64> {
+    let statement = match what {
+        Versioned::Reference => raw_sql!(Postgres, "SELECT seq FROM reference_version WHERE id = 1"),
+        Versioned::Training => raw_sql!(Postgres, "SELECT seq FROM training_version WHERE id = 1"),
+        Versioned::Movements => raw_sql!(Postgres, "SELECT seq FROM movement_version WHERE id = 1"),
+    };
+    let row: Option<Seq> = sql::one(conn, statement).await?;
+    Ok(row.map_or(0, |r| r.seq))
+}
+
 #[derive(Debug, FromQueryResult)]
 struct LocalityRow {
     code: String,
@@ -92,12 +115,6 @@ struct TagRow {
 struct SuccessionRow {
     successor_code: String,
     predecessor_code: String,
-}
-
-/// The version of the reference data in `conn`'s snapshot.
-pub async fn reference_version(conn: &impl ConnectionTrait) -> Result<i64> {
-    let row: Option<Seq> = sql::one(conn, raw_sql!(Postgres, "SELECT seq FROM reference_version WHERE id = 1")).await?;
-    Ok(row.map_or(0, |r| r.seq))
 }
 
 /// The reference data in `conn`'s snapshot, at `version` (read in that snapshot).
@@ -144,12 +161,6 @@ pub async fn load_reference(conn: &impl ConnectionTrait, version: i64) -> Result
     ))
 }
 
-/// The version of the training records in `conn`'s snapshot.
-pub async fn training_version(conn: &impl ConnectionTrait) -> Result<i64> {
-    let row: Option<Seq> = sql::one(conn, raw_sql!(Postgres, "SELECT seq FROM training_version WHERE id = 1")).await?;
-    Ok(row.map_or(0, |r| r.seq))
-}
-
 /// The training records in `conn`'s snapshot, at `version` (read in that snapshot).
 pub async fn load_training(conn: &impl ConnectionTrait, version: i64) -> Result<Training> {
     let enrolments: Vec<EnrolmentRow> = sql::all(
@@ -170,12 +181,6 @@ pub async fn load_training(conn: &impl ConnectionTrait, version: i64) -> Result<
     )
     .await?;
     Training::new(version, enrolments, &changes)
-}
-
-/// The version of the movements in `conn`'s snapshot.
-pub async fn movement_version(conn: &impl ConnectionTrait) -> Result<i64> {
-    let row: Option<Seq> = sql::one(conn, raw_sql!(Postgres, "SELECT seq FROM movement_version WHERE id = 1")).await?;
-    Ok(row.map_or(0, |r| r.seq))
 }
 
 /// The movements in `conn`'s snapshot, at `version` (read in that snapshot).

@@ -238,19 +238,22 @@ pub async fn staffing_counts(
     conn: &impl ConnectionTrait,
     p: &Population,
 ) -> Result<HashMap<(String, Category), Staffing>> {
-    let mut counts: HashMap<(String, Category), Staffing> = HashMap::new();
-    for ((grp, category), n) in category_headcounts(conn, p).await? {
-        counts.entry((grp, category)).or_default().headcount += n;
-    }
-    add_quotas(&mut counts, quota_counts(conn, p).await?);
-    Ok(counts)
+    Ok(staffing(category_headcounts(conn, p).await?, quota_counts(conn, p).await?))
 }
 
-/// Adds `quotas` into `counts`.
-pub fn add_quotas(counts: &mut HashMap<(String, Category), Staffing>, quotas: HashMap<(String, Category), i64>) {
+/// The staffing per group and category from its headcounts and its quotas.
+pub fn staffing(
+    headcounts: HashMap<(String, Category), i64>,
+    quotas: HashMap<(String, Category), i64>,
+) -> HashMap<(String, Category), Staffing> {
+    let mut counts: HashMap<(String, Category), Staffing> = HashMap::new();
+    for (key, n) in headcounts {
+        counts.entry(key).or_default().headcount += n;
+    }
     for (key, n) in quotas {
         counts.entry(key).or_default().quota += n;
     }
+    counts
 }
 
 /// The headcount of a population per group and category.

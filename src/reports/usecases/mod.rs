@@ -175,12 +175,8 @@ impl Read<'_> {
         if let Some(engine) = &self.engine
             && let Some(heads) = engine.category_headcounts(population).await?
         {
-            let mut counts: HashMap<_, crate::reports::rules::activity::Staffing> = HashMap::new();
-            for (key, n) in heads {
-                counts.entry(key).or_default().headcount += n;
-            }
-            queries::activity::add_quotas(&mut counts, queries::activity::quota_counts(self.conn(), population).await?);
-            return Ok(counts);
+            let quotas = queries::activity::quota_counts(self.conn(), population).await?;
+            return Ok(queries::activity::staffing(heads, quotas));
         }
         queries::activity::staffing_counts(self.conn(), population).await
     }
