@@ -12,6 +12,13 @@ use hrplan::{
     store, telemetry,
 };
 
+/// mimalloc rather than the system allocator: a report by child builds and drops tens
+/// of thousands of small strings on one thread while the engine's scan allocates on
+/// another, and glibc's malloc spent a quarter of such a report's time in its own bins
+/// (measured with perf on a province's profile by child; BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();

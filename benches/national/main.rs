@@ -18,6 +18,8 @@
 //!   `../shared/data/admin-units-2025` beside the repository; the wheel in
 //!   `target/official-data/`, downloaded with pip if missing).
 //! - `HRPLAN_BENCH_GENERATE_ONLY=1`: load the dataset and stop.
+//! - `HRPLAN_BENCH_REPORTS_ONLY=1`: time the reports only (no server on an empty
+//!   database, no writes, no scale-rank change).
 //!
 //! It prints what each load step took, then the server's start-up time and memory
 //! (on an empty database and on the dataset), every report's p50 and p95 for a

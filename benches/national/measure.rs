@@ -291,14 +291,19 @@ pub async fn run(settings: &Settings, backend: &str, load: LoadReport) -> anyhow
     println!("column-scan floor measured");
 
     // The server on an empty database.
-    let empty = empty_database(settings).await?;
-    let server = Server::start(&empty, &settings.out.join("server-empty.log")).await?;
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let idle = server.memory()?;
-    let empty_ready = server.ready_after;
-    server.stop().await?;
-    drop_empty(settings).await?;
-    println!("empty database: ready after {empty_ready:?}, {}", Memory::mb(idle.rss_kb));
+    let (idle, empty_ready) = if reports_only() {
+        (Memory::default(), Duration::ZERO)
+    } else {
+        let empty = empty_database(settings).await?;
+        let server = Server::start(&empty, &settings.out.join("server-empty.log")).await?;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let idle = server.memory()?;
+        let empty_ready = server.ready_after;
+        server.stop().await?;
+        drop_empty(settings).await?;
+        println!("empty database: ready after {empty_ready:?}, {}", Memory::mb(idle.rss_kb));
+        (idle, empty_ready)
+    };
 
     // The server on the dataset.
     let server = Server::start(&settings.database_url, &settings.out.join("server.log")).await?;
@@ -332,6 +337,12 @@ pub async fn run(settings: &Settings, backend: &str, load: LoadReport) -> anyhow
     std::fs::write(&path, &out)?;
     println!("written to {}", path.display());
     Ok(())
+}
+
+/// Whether only the reports are timed (`HRPLAN_BENCH_REPORTS_ONLY=1`: no empty-database
+/// start, no writes, no scale-rank change), for a quick look at a change to a report.
+fn reports_only() -> bool {
+    std::env::var("HRPLAN_BENCH_REPORTS_ONLY").is_ok_and(|v| v == "1")
 }
 
 fn server_ready(table: &Table) -> f64 {
@@ -406,6 +417,9 @@ async fn measure_loaded(
         let _ = write!(floor_row, " {} / {} ({label}) |", ms(t.p50()), ms(t.p95()));
     }
     let _ = writeln!(text, "{floor_row}\n");
+    if reports_only() {
+        return Ok(Table { text, ready: server.ready_after });
+    }
 
     // Writes: UpdatePerson (a new full name) on people spread over the dataset.
     let write = |c: &Clients, tag: &'static str| {

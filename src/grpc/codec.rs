@@ -24,7 +24,7 @@ use prost::bytes::Buf as _;
 use prost::{Message, Name};
 use tonic::{
     Status,
-    codec::{BufferSettings, DecodeBuf, Decoder},
+    codec::{BufferSettings, DecodeBuf, Decoder, EncodeBuf, Encoder},
 };
 
 use super::inspect;
@@ -47,15 +47,31 @@ where
 {
     type Encode = T;
     type Decode = U;
-    type Encoder = tonic_prost::ProstEncoder<T>;
+    type Encoder = MessageEncoder<T>;
     type Decoder = RequestDecoder<U>;
 
     fn encoder(&mut self) -> Self::Encoder {
-        tonic_prost::ProstEncoder::default()
+        MessageEncoder(PhantomData)
     }
 
     fn decoder(&mut self) -> Self::Decoder {
         RequestDecoder(PhantomData)
+    }
+}
+
+/// Encodes `T` as prost's encoder does, with the buffer grown once to the message's
+/// length first: a report of a few hundred kilobytes is otherwise written through a
+/// dozen reallocations and copies of the buffer.
+#[derive(Debug, Clone)]
+pub struct MessageEncoder<T>(PhantomData<T>);
+
+impl<T: Message> Encoder for MessageEncoder<T> {
+    type Item = T;
+    type Error = Status;
+
+    fn encode(&mut self, item: T, buf: &mut EncodeBuf<'_>) -> Result<(), Status> {
+        buf.reserve(item.encoded_len());
+        item.encode(buf).map_err(|err| Status::internal(format!("encoding a message failed: {err}")))
     }
 }
 

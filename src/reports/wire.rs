@@ -331,14 +331,21 @@ fn file_format(v: &mut Violations, value: i32) -> Option<FileFormat> {
 
 /// A cell on the wire.
 pub fn cell_to_pb(cell: &CellValue) -> pb::Cell {
+    cell_into_pb(cell.clone())
+}
+
+/// A cell on the wire, its key and label moved rather than copied.
+pub fn cell_into_pb(cell: CellValue) -> pb::Cell {
+    let (percent, cumulative_percent) =
+        (cell.percent(), cell.cumulative.map(|c| percent(c, cell.denominator)).unwrap_or_default());
     pb::Cell {
-        key: cell.key.clone(),
-        label: cell.label.clone(),
+        key: cell.key,
+        label: cell.label,
         count: cell.count,
         denominator: cell.denominator,
-        percent: cell.percent(),
+        percent,
         cumulative_count: cell.cumulative.unwrap_or_default(),
-        cumulative_percent: cell.cumulative.map(|c| percent(c, cell.denominator)).unwrap_or_default(),
+        cumulative_percent,
         suppressed: cell.suppressed,
     }
 }
@@ -346,6 +353,11 @@ pub fn cell_to_pb(cell: &CellValue) -> pb::Cell {
 /// Cells on the wire.
 pub fn cells_to_pb(cells: &[CellValue]) -> Vec<pb::Cell> {
     cells.iter().map(cell_to_pb).collect()
+}
+
+/// Cells on the wire, their keys and labels moved rather than copied.
+pub fn cells_into_pb(cells: Vec<CellValue>) -> Vec<pb::Cell> {
+    cells.into_iter().map(cell_into_pb).collect()
 }
 
 #[cfg(test)]

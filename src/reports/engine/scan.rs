@@ -231,7 +231,7 @@ pub fn workforce_counts(
         }
     };
     let tallies = scope.fold(columns, init, step, merge);
-    let rank_of = ranks(levels);
+    let slots = RankSlots::new(columns, levels);
     let mut out = BTreeMap::new();
     for (key, t) in scope.groups.iter().zip(tallies) {
         if t.headcount == 0 {
@@ -253,19 +253,58 @@ pub fn workforce_counts(
         for ((band, _), k) in AGE_BANDS.iter().zip(t.bands) {
             add("age_band", band, k);
         }
+        let mut by_slot = vec![0_i64; slots.keys.len()];
         for (code, n) in t.levels.iter().enumerate() {
             if *n == 0 {
                 continue;
             }
-            for (scale, level) in columns.level_pairs.get(code).map(Vec::as_slice).unwrap_or_default() {
-                if let Some(rank) = rank_of.get(&(scale.as_str(), level.as_str())) {
-                    *counts.ranks.entry((scale.clone(), *rank)).or_default() += n;
-                }
+            for slot in slots.of_code.get(code).map(Vec::as_slice).unwrap_or_default() {
+                by_slot[*slot] += n;
+            }
+        }
+        for (key, n) in slots.keys.iter().zip(by_slot) {
+            if n != 0 {
+                counts.ranks.insert(key.clone(), n);
             }
         }
         out.insert(key.clone(), counts);
     }
     out
+}
+
+/// The `(scale, rank)` cells of the profile's scales, numbered, and the cells each levels
+/// key of the columns counts in: worked out once per report, so that each group only adds
+/// numbers.
+struct RankSlots {
+    /// `(scale, rank)` of each slot.
+    keys: Vec<(String, i32)>,
+    /// The slots of each levels key (by its code in [`Columns::levels`]).
+    of_code: Vec<Vec<usize>>,
+}
+
+impl RankSlots {
+    fn new(columns: &Columns, levels: &ScaleLevels) -> Self {
+        let rank_of = ranks(levels);
+        let mut keys: Vec<(String, i32)> = Vec::new();
+        let mut slot_of: HashMap<(&str, i32), usize> = HashMap::new();
+        let of_code = columns
+            .level_pairs
+            .iter()
+            .map(|pairs| {
+                pairs
+                    .iter()
+                    .filter_map(|(scale, level)| {
+                        let rank = *rank_of.get(&(scale.as_str(), level.as_str()))?;
+                        Some(*slot_of.entry((scale.as_str(), rank)).or_insert_with(|| {
+                            keys.push((scale.clone(), rank));
+                            keys.len() - 1
+                        }))
+                    })
+                    .collect()
+            })
+            .collect();
+        Self { keys, of_code }
+    }
 }
 
 /// The headcount and the people rated each (year, rating) over `first_year..=last_year`,

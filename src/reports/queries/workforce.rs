@@ -44,11 +44,22 @@ impl GroupCounts {
     pub fn accumulate(&mut self, other: &GroupCounts) {
         self.heads.headcount += other.heads.headcount;
         self.heads.leaders += other.heads.leaders;
+        // A key is copied only the first time it is met (most are met in every group).
         for (key, n) in &other.cells {
-            *self.cells.entry(key.clone()).or_default() += n;
+            match self.cells.get_mut(key) {
+                Some(count) => *count += n,
+                None => {
+                    self.cells.insert(key.clone(), *n);
+                }
+            }
         }
         for (key, n) in &other.ranks {
-            *self.ranks.entry(key.clone()).or_default() += n;
+            match self.ranks.get_mut(key) {
+                Some(count) => *count += n,
+                None => {
+                    self.ranks.insert(key.clone(), *n);
+                }
+            }
         }
     }
 }

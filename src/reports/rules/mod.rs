@@ -58,13 +58,11 @@ pub fn percent(part: i64, whole: i64) -> f64 {
 pub fn ordered_cells(mut ranks: Vec<(i32, String, String, i64)>, headcount: i64, none_label: &str) -> Vec<CellValue> {
     ranks.sort_by_key(|r| std::cmp::Reverse(r.0));
     let mut running = 0;
-    let mut cells: Vec<CellValue> = ranks
-        .into_iter()
-        .map(|(_, key, label, count)| {
-            running += count;
-            CellValue { cumulative: Some(running), ..CellValue::new(key, label, count, headcount) }
-        })
-        .collect();
+    let mut cells: Vec<CellValue> = Vec::with_capacity(ranks.len() + 1);
+    cells.extend(ranks.into_iter().map(|(_, key, label, count)| {
+        running += count;
+        CellValue { cumulative: Some(running), ..CellValue::new(key, label, count, headcount) }
+    }));
     let none = (headcount - running).max(0);
     cells.push(CellValue { cumulative: Some(headcount), ..CellValue::new("none", none_label, none, headcount) });
     cells

@@ -16,7 +16,7 @@ use crate::{
         },
         rules::disclosure,
         rules::{AGE_BANDS, CellValue, ordered_cells},
-        wire::{CompareWorkforceProfiles, GetWorkforceProfile, cells_to_pb},
+        wire::{CompareWorkforceProfiles, GetWorkforceProfile, cells_into_pb},
     },
 };
 
@@ -77,7 +77,7 @@ async fn profile(read: &Read<'_>, population: &Population) -> Result<pb::GetWork
     let places = read.places(population).await?;
     let levels = read.scale_levels().await?;
     let groups = read.workforce_counts(population, &levels).await?;
-    let builder = ProfileBuilder { levels: &levels };
+    let builder = ProfileBuilder::new(&levels);
     let mut total = GroupCounts::default();
     groups.values().for_each(|g| total.accumulate(g));
     let empty = GroupCounts::default();
@@ -96,56 +96,94 @@ async fn profile(read: &Read<'_>, population: &Population) -> Result<pb::GetWork
     Ok(response)
 }
 
-struct ProfileBuilder<'a> {
-    levels: &'a ScaleLevels,
+/// The cells of one qualification scale, the same for every group of a report.
+struct ScaleCells {
+    /// `scales/{scale}`.
+    dimension: String,
+    /// One cell per rank, in the scale's order: the rank, the key of its first level,
+    /// and the labels of its levels joined (equal ranks are equivalent levels).
+    ranks: Vec<(i32, String, String)>,
+    /// The bounds of the scale's entries in [`GroupCounts::ranks`].
+    first: (String, i32),
+    last: (String, i32),
 }
 
-impl ProfileBuilder<'_> {
-    fn finish(&self, cells: Vec<CellValue>) -> Vec<pb::Cell> {
-        cells_to_pb(&cells)
+/// A plain distribution: its dimension and, per cell, its key in [`GroupCounts::cells`]
+/// and its label.
+type PlainCells = (&'static str, Vec<((String, String), &'static str)>);
+
+/// The distributions of a profile, laid out once per report and filled per group.
+struct ProfileBuilder {
+    scales: Vec<ScaleCells>,
+    plain: Vec<PlainCells>,
+}
+
+impl ProfileBuilder {
+    fn new(levels: &ScaleLevels) -> Self {
+        let scales = levels
+            .iter()
+            .map(|(scale, levels)| {
+                let mut by_rank: BTreeMap<i32, (String, Vec<&str>)> = BTreeMap::new();
+                for (rank, code, label) in levels {
+                    let entry =
+                        by_rank.entry(*rank).or_insert_with(|| (format!("scales/{scale}/levels/{code}"), Vec::new()));
+                    entry.1.push(label);
+                }
+                ScaleCells {
+                    dimension: format!("scales/{scale}"),
+                    ranks: by_rank.into_iter().map(|(rank, (key, labels))| (rank, key, labels.join(" / "))).collect(),
+                    first: (scale.clone(), i32::MIN),
+                    last: (scale.clone(), i32::MAX),
+                }
+            })
+            .collect();
+        let plain = |dimension: &'static str, keys: &[(&'static str, &'static str)]| {
+            let keys = keys.iter().map(|(key, label)| ((dimension.to_owned(), (*key).to_owned()), *label)).collect();
+            (dimension, keys)
+        };
+        let plain = vec![
+            plain("age_band", &AGE_BANDS),
+            plain("gender", &[("female", "Nữ"), ("male", "Nam")]),
+            plain("ethnic_minority", &[("minority", "Dân tộc thiểu số"), ("kinh", "Kinh")]),
+        ];
+        Self { scales, plain }
     }
 
     fn profile(&self, locality: String, display_name: String, counts: &GroupCounts) -> pb::WorkforceProfile {
         let headcount = counts.heads.headcount;
-        let mut distributions = Vec::new();
-        for (scale, levels) in self.levels {
-            // One cell per rank: equal ranks are equivalent levels.
-            let mut by_rank: BTreeMap<i32, (String, Vec<String>)> = BTreeMap::new();
-            for (rank, code, label) in levels {
-                let entry =
-                    by_rank.entry(*rank).or_insert_with(|| (format!("scales/{scale}/levels/{code}"), Vec::new()));
-                entry.1.push(label.clone());
-            }
-            let ranks = by_rank
-                .into_iter()
-                .map(|(rank, (key, labels))| {
-                    let count = counts.ranks.get(&(scale.clone(), rank)).copied().unwrap_or_default();
-                    (rank, key, labels.join(" / "), count)
-                })
+        let mut distributions = Vec::with_capacity(self.scales.len() + self.plain.len());
+        for scale in &self.scales {
+            let found: Vec<(i32, i64)> =
+                counts.ranks.range(&scale.first..=&scale.last).map(|((_, rank), n)| (*rank, *n)).collect();
+            let count_of = |rank: i32| found.iter().find(|(r, _)| *r == rank).map_or(0, |(_, n)| *n);
+            let ranks = scale
+                .ranks
+                .iter()
+                .map(|(rank, key, label)| (*rank, key.clone(), label.clone(), count_of(*rank)))
                 .collect();
             distributions.push(pb::Distribution {
-                dimension: format!("scales/{scale}"),
-                cells: self.finish(ordered_cells(ranks, headcount, "Chưa có trình độ ghi nhận")),
+                dimension: scale.dimension.clone(),
+                cells: cells_into_pb(ordered_cells(ranks, headcount, "Chưa có trình độ ghi nhận")),
             });
         }
-        let plain = |dimension: &str, keys: &[(&str, &str)]| pb::Distribution {
-            dimension: dimension.to_owned(),
-            cells: self.finish(
-                keys.iter()
-                    .map(|(key, label)| {
-                        let count =
-                            counts.cells.get(&(dimension.to_owned(), (*key).to_owned())).copied().unwrap_or_default();
-                        CellValue::new(*key, *label, count, headcount)
-                    })
-                    .collect(),
-            ),
-        };
-        distributions.push(plain("age_band", &AGE_BANDS));
-        distributions.push(plain("gender", &[("female", "Nữ"), ("male", "Nam")]));
-        distributions.push(plain("ethnic_minority", &[("minority", "Dân tộc thiểu số"), ("kinh", "Kinh")]));
-        let leaders =
-            self.finish(vec![CellValue::new("leaders", "Lãnh đạo, quản lý", counts.heads.leaders, headcount)]);
-        pb::WorkforceProfile { locality, display_name, headcount, leaders: leaders.into_iter().next(), distributions }
+        for (dimension, keys) in &self.plain {
+            let cells = keys
+                .iter()
+                .map(|(cell, label)| {
+                    let count = counts.cells.get(cell).copied().unwrap_or_default();
+                    CellValue::new(cell.1.as_str(), *label, count, headcount)
+                })
+                .collect();
+            distributions.push(pb::Distribution { dimension: (*dimension).to_owned(), cells: cells_into_pb(cells) });
+        }
+        let leaders = CellValue::new("leaders", "Lãnh đạo, quản lý", counts.heads.leaders, headcount);
+        pb::WorkforceProfile {
+            locality,
+            display_name,
+            headcount,
+            leaders: cells_into_pb(vec![leaders]).into_iter().next(),
+            distributions,
+        }
     }
 }
 
