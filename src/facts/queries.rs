@@ -190,12 +190,9 @@ fn only(column: &str, ids: &[i64], postgres: bool) -> Query {
 /// thousand ids with the whole table was planned as a hash join over a sequential scan
 /// of it, half a second per chunk on 250,000 people and ten times that on the whole
 /// country, on the path of every bulk write.
-fn chosen_rows(table: &str, alias: &str, column: &str, ids: &[i64], postgres: bool) -> (Query, Query) {
-    chosen(table, alias, column, "*", ids, postgres)
-}
-
-/// [`chosen_rows`], of the `columns` given (e.g. `ctid`, which `*` leaves out).
-fn chosen(table: &str, alias: &str, column: &str, columns: &str, ids: &[i64], postgres: bool) -> (Query, Query) {
+///
+/// The subquery selects `columns` (`*`, or `ctid`, which `*` leaves out).
+fn chosen_rows(table: &str, alias: &str, column: &str, columns: &str, ids: &[i64], postgres: bool) -> (Query, Query) {
     let (mut from, mut filter) = (Query::new(""), Query::new(""));
     if postgres {
         from.push(" FROM UNNEST(CAST(").bind(array(ids.iter().map(ToString::to_string)));
@@ -251,7 +248,7 @@ async fn rebuild(txn: &DatabaseTransaction, ids: &[i64]) -> Result<()> {
     let mut delete = Query::new("DELETE FROM person_facts");
     if postgres {
         // By the rows' ids, found through the index (see `chosen_rows`).
-        let (from, _) = chosen("person_facts", "f", "person_id", "ctid", ids, postgres);
+        let (from, _) = chosen_rows("person_facts", "f", "person_id", "ctid", ids, postgres);
         delete.push(" WHERE ctid = ANY(ARRAY(SELECT f.ctid").append(from).push("))");
     } else {
         delete.push(" WHERE person_id IN (").bind_list(ids.iter().copied()).push(")");
@@ -260,7 +257,7 @@ async fn rebuild(txn: &DatabaseTransaction, ids: &[i64]) -> Result<()> {
 
     let mut q =
         Query::new("SELECT p.id, p.birth_date, p.gender, p.ethnicity, p.category, p.employed_from, p.employed_until");
-    let (from, filter) = chosen_rows("people", "p", "id", ids, postgres);
+    let (from, filter) = chosen_rows("people", "p", "id", "*", ids, postgres);
     q.append(from).append(filter);
     let people: Vec<PersonRow> = sql::all(txn, q.build()).await?;
 
@@ -268,7 +265,7 @@ async fn rebuild(txn: &DatabaseTransaction, ids: &[i64]) -> Result<()> {
         "SELECT pl.person_id, pl.unit_id, pl.is_leader, pl.is_key_post, pl.post_title_folded, pl.valid_from, \
          pl.valid_until",
     );
-    let (from, filter) = chosen_rows("placements", "pl", "person_id", ids, postgres);
+    let (from, filter) = chosen_rows("placements", "pl", "person_id", "*", ids, postgres);
     q.append(from).append(filter).push(" ORDER BY pl.person_id, pl.valid_from");
     let mut posts: HashMap<i64, Vec<PlacementRow>> = HashMap::new();
     for row in sql::all::<PlacementRow>(txn, q.build()).await? {
@@ -296,7 +293,7 @@ async fn rebuild(txn: &DatabaseTransaction, ids: &[i64]) -> Result<()> {
     }
 
     let mut q = Query::new("SELECT q.person_id, q.scale_code, q.level_code, l.rank, q.awarded_on");
-    let (from, filter) = chosen_rows("qualifications", "q", "person_id", ids, postgres);
+    let (from, filter) = chosen_rows("qualifications", "q", "person_id", "*", ids, postgres);
     q.append(from).push(" JOIN scale_levels l ON l.scale_code = q.scale_code AND l.code = q.level_code");
     q.append(filter);
     if postgres {
@@ -313,7 +310,7 @@ async fn rebuild(txn: &DatabaseTransaction, ids: &[i64]) -> Result<()> {
     }
 
     let mut q = Query::new("SELECT e.person_id, e.year, e.rating");
-    let (from, filter) = chosen_rows("evaluations", "e", "person_id", ids, postgres);
+    let (from, filter) = chosen_rows("evaluations", "e", "person_id", "*", ids, postgres);
     q.append(from).append(filter).push(" ORDER BY e.person_id, e.year");
     let mut ratings: HashMap<i64, String> = HashMap::new();
     for row in sql::all::<RatingRow>(txn, q.build()).await? {

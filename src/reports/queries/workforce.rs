@@ -44,21 +44,19 @@ impl GroupCounts {
     pub fn accumulate(&mut self, other: &GroupCounts) {
         self.heads.headcount += other.heads.headcount;
         self.heads.leaders += other.heads.leaders;
-        // A key is copied only the first time it is met (most are met in every group).
-        for (key, n) in &other.cells {
-            match self.cells.get_mut(key) {
-                Some(count) => *count += n,
-                None => {
-                    self.cells.insert(key.clone(), *n);
-                }
-            }
-        }
-        for (key, n) in &other.ranks {
-            match self.ranks.get_mut(key) {
-                Some(count) => *count += n,
-                None => {
-                    self.ranks.insert(key.clone(), *n);
-                }
+        add_counts(&mut self.cells, &other.cells);
+        add_counts(&mut self.ranks, &other.ranks);
+    }
+}
+
+/// Adds the counts of `other` into `into`; a key is copied only the first time it is met
+/// (most are met in every group).
+fn add_counts<K: Ord + Clone>(into: &mut BTreeMap<K, i64>, other: &BTreeMap<K, i64>) {
+    for (key, n) in other {
+        match into.get_mut(key) {
+            Some(count) => *count += n,
+            None => {
+                into.insert(key.clone(), *n);
             }
         }
     }

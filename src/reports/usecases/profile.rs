@@ -16,7 +16,7 @@ use crate::{
         },
         rules::disclosure,
         rules::{AGE_BANDS, CellValue, ordered_cells},
-        wire::{CompareWorkforceProfiles, GetWorkforceProfile, cells_into_pb},
+        wire::{CompareWorkforceProfiles, GetWorkforceProfile, cell_into_pb, cells_into_pb},
     },
 };
 
@@ -177,13 +177,7 @@ impl ProfileBuilder {
             distributions.push(pb::Distribution { dimension: (*dimension).to_owned(), cells: cells_into_pb(cells) });
         }
         let leaders = CellValue::new("leaders", "Lãnh đạo, quản lý", counts.heads.leaders, headcount);
-        pb::WorkforceProfile {
-            locality,
-            display_name,
-            headcount,
-            leaders: cells_into_pb(vec![leaders]).into_iter().next(),
-            distributions,
-        }
+        pb::WorkforceProfile { locality, display_name, headcount, leaders: Some(cell_into_pb(leaders)), distributions }
     }
 }
 
