@@ -15,7 +15,14 @@
 //!   qualification and an evaluation) through gRPC, against a `COPY` of the very rows
 //!   the import wrote (people, placements, qualifications, evaluations) into bare copies
 //!   of the same tables (`CREATE TABLE … (LIKE …)`: no keys, indexes, defaults or
-//!   triggers), timed in the same run; the median of `RUNS` runs each.
+//!   triggers), timed in the same run; the median of `RUNS` runs each. The same rows are
+//!   also copied back into the real tables they came from (deleted, then COPY with every
+//!   key, index, exclusion constraint and trigger of the schema, in a transaction rolled
+//!   back): the pace the schema itself allows, whatever writes it.
+//! - Two ceilings of a gRPC point read in this stack, at the same concurrency: the health
+//!   check's `Check` answered by one `SELECT` of `pgbench_accounts` through a sqlx pool of
+//!   the service's size, and the same followed by an `INSERT` into `pgbench_history`
+//!   committed on its own (what an audited read adds).
 //!
 //! ```sh
 //! HRPLAN_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench --bench pace
@@ -30,7 +37,11 @@
 //! by the service, `store::pool_size`). `pgbench` must be on the PATH.
 
 use std::{
-    sync::Arc,
+    pin::Pin,
+    sync::{
+        Arc,
+        atomic::{AtomicI32, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -42,7 +53,10 @@ use hrplan::{
 };
 use sea_orm::{
     ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement,
-    sqlx::{AssertSqlSafe, Connection as _, postgres::PgConnection},
+    sqlx::{
+        self, AssertSqlSafe, Connection as _,
+        postgres::{PgConnection, PgPool, PgPoolOptions},
+    },
 };
 use tokio::{net::TcpListener, sync::Barrier};
 use tokio_stream::StreamExt as _;
@@ -50,7 +64,12 @@ use tonic::{
     metadata::MetadataValue,
     transport::{Channel, Server},
 };
-use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+use tonic_health::pb::{
+    HealthCheckRequest, HealthCheckResponse,
+    health_check_response::ServingStatus,
+    health_client::HealthClient,
+    health_server::{Health, HealthServer},
+};
 
 const SECRET: &[u8] = b"hrplan-bench-secret-0123456789abcdef";
 
@@ -209,6 +228,78 @@ async fn echo_server() -> anyhow::Result<std::net::SocketAddr> {
     Ok(addr)
 }
 
+/// A gRPC point read with nothing else around it: `Check` reads one row of pgbench's
+/// accounts through the pool (and, `with_write`, inserts one history row, committed on
+/// its own).
+struct PointRead {
+    pool: PgPool,
+    with_write: bool,
+    next: AtomicI32,
+}
+
+#[tonic::async_trait]
+impl Health for PointRead {
+    async fn check(
+        &self,
+        _: tonic::Request<HealthCheckRequest>,
+    ) -> Result<tonic::Response<HealthCheckResponse>, tonic::Status> {
+        let internal = |e: sqlx::Error| tonic::Status::internal(e.to_string());
+        let aid = 1 + self.next.fetch_add(7919, Ordering::Relaxed).rem_euclid(100_000);
+        let balance: i32 = sqlx::query_scalar("SELECT abalance FROM pgbench_accounts WHERE aid = $1")
+            .bind(aid)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(internal)?;
+        if self.with_write {
+            sqlx::query("INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (1, 1, $1, $2, now())")
+                .bind(aid)
+                .bind(balance)
+                .execute(&self.pool)
+                .await
+                .map_err(internal)?;
+        }
+        Ok(tonic::Response::new(HealthCheckResponse { status: ServingStatus::Serving.into() }))
+    }
+
+    type WatchStream = Pin<Box<dyn tokio_stream::Stream<Item = Result<HealthCheckResponse, tonic::Status>> + Send>>;
+
+    async fn watch(
+        &self,
+        _: tonic::Request<HealthCheckRequest>,
+    ) -> Result<tonic::Response<Self::WatchStream>, tonic::Status> {
+        Err(tonic::Status::unimplemented("not part of the bench"))
+    }
+}
+
+/// Serves [`PointRead`] over a pool of `pool` connections to `url` on a free port.
+async fn point_read_server(url: &str, pool: u32, with_write: bool) -> anyhow::Result<std::net::SocketAddr> {
+    let pool = PgPoolOptions::new().max_connections(pool).min_connections(pool).connect(url).await?;
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let service = HealthServer::new(PointRead { pool, with_write, next: AtomicI32::new(0) });
+    tokio::spawn(
+        Server::builder()
+            .add_service(service)
+            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
+    );
+    Ok(addr)
+}
+
+/// Calls per second of the health check `Check` on `addr`.
+async fn health_rate(addr: std::net::SocketAddr, in_flight: usize, seconds: u64) -> anyhow::Result<f64> {
+    throughput(addr, in_flight, seconds, |channel| {
+        let client = HealthClient::new(channel);
+        Ok(move |_| {
+            let mut client = client.clone();
+            async move {
+                client.check(HealthCheckRequest { service: String::new() }).await?;
+                anyhow::Ok(())
+            }
+        })
+    })
+    .await
+}
+
 /// The rows of the people `first..=last` in the tables an import writes, as COPY text.
 async fn rows_of(conn: &mut PgConnection, first: i64, last: i64) -> anyhow::Result<Vec<Vec<u8>>> {
     let mut all = Vec::new();
@@ -250,6 +341,27 @@ async fn copy_seconds(conn: &mut PgConnection, rows: &[Vec<u8>]) -> anyhow::Resu
     for (table, _) in TABLES {
         run(conn, format!("DROP TABLE pace_bare_{table}")).await?;
     }
+    Ok(seconds)
+}
+
+/// Seconds to COPY `rows` (as from [`rows_of`], the people `first..=last`) back into the
+/// real tables they came from: in one transaction, their rows are deleted, copied in
+/// again with every key, index, constraint (checked at once) and trigger of the schema,
+/// and the transaction is rolled back. Only the copies are timed.
+async fn copy_real_seconds(conn: &mut PgConnection, rows: &[Vec<u8>], first: i64, last: i64) -> anyhow::Result<f64> {
+    run(conn, "BEGIN".to_owned()).await?;
+    for (table, key) in TABLES.iter().rev() {
+        run(conn, format!("DELETE FROM {table} WHERE {key} BETWEEN {first} AND {last}")).await?;
+    }
+    run(conn, "SET CONSTRAINTS ALL IMMEDIATE".to_owned()).await?;
+    let started = Instant::now();
+    for ((table, _), data) in TABLES.iter().zip(rows) {
+        let mut copy = conn.copy_in_raw(&format!("COPY {table} FROM STDIN")).await?;
+        copy.send(data.as_slice()).await?;
+        copy.finish().await?;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    run(conn, "ROLLBACK".to_owned()).await?;
     Ok(seconds)
 }
 
@@ -347,7 +459,7 @@ async fn main() -> anyhow::Result<()> {
         PersonServiceClient::with_interceptor(channel(addr).await?, with(token(&["*"], &[Role::Admin])?))
             .max_decoding_message_size(64 * 1024 * 1024);
     let mut raw = PgConnection::connect(&url).await?;
-    let (mut import_rates, mut copy_rates, mut ids) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut import_rates, mut copy_rates, mut real_rates, mut ids) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for run in 0..runs {
         let requests: Vec<pb::ImportPeopleRequest> = (run * people..(run + 1) * people)
             .map(|i| pb::ImportPeopleRequest {
@@ -371,14 +483,22 @@ async fn main() -> anyhow::Result<()> {
         anyhow::ensure!(last - first + 1 == i64::try_from(people)?, "the imported ids are not one range");
         let rows = rows_of(&mut raw, first, last).await?;
         let copy = copy_seconds(&mut raw, &rows).await?;
+        let real = copy_real_seconds(&mut raw, &rows, first, last).await?;
         import_rates.push(people as f64 / elapsed);
         copy_rates.push(people as f64 / copy);
+        real_rates.push(people as f64 / real);
         ids.extend(run_ids);
     }
-    let (import, copy) = (median(import_rates.clone()), median(copy_rates.clone()));
+    let (import, copy, real) = (median(import_rates.clone()), median(copy_rates.clone()), median(real_rates.clone()));
     println!("ImportPeople: {import:.0} people/s (runs: {})", show(&import_rates));
     println!("COPY into bare tables: {copy:.0} people/s (runs: {})", show(&copy_rates));
+    println!("COPY into the real tables: {real:.0} people/s (runs: {})", show(&real_rates));
     println!("ImportPeople / COPY = {:.3} (target ≥ 0.3)", import / copy);
+    println!(
+        "COPY into the real tables / COPY = {:.3}; ImportPeople / COPY into the real tables = {:.3}",
+        real / copy,
+        import / real
+    );
 
     // GetPerson against pgbench -S and a bare tonic service.
     let scratch = create_database(&admin, "hrplan_pace_pgbench").await?;
@@ -386,6 +506,8 @@ async fn main() -> anyhow::Result<()> {
     anyhow::ensure!(out.status.success(), "pgbench -i failed: {}", String::from_utf8_lossy(&out.stderr));
     let ids = Arc::new(ids);
     let echo = echo_server().await?;
+    let point_read = point_read_server(&scratch, pool, false).await?;
+    let point_read_write = point_read_server(&scratch, pool, true).await?;
     let province = top_of(&db, &locality).await?;
     // The same database served again, reads audited with asynchronous commits.
     let mut config = ServerConfig::new(url.clone());
@@ -403,23 +525,13 @@ async fn main() -> anyhow::Result<()> {
         ("scoped to its province, audited", addr, token(&[province.as_str()], &[Role::PersonalDataReader])?),
         ("national, audit commits async", async_addr, token(&["*"], &[Role::PersonalDataReader])?),
     ];
-    let (mut pg, mut bare) = (Vec::new(), Vec::new());
+    let (mut pg, mut bare, mut reads, mut read_writes) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut gets = vec![Vec::new(); callers.len()];
     for _ in 0..runs {
         pg.push(pgbench(&admin, in_flight, seconds)?);
-        bare.push(
-            throughput(echo, in_flight, seconds, |channel| {
-                let client = HealthClient::new(channel);
-                Ok(move |_| {
-                    let mut client = client.clone();
-                    async move {
-                        client.check(HealthCheckRequest { service: String::new() }).await?;
-                        anyhow::Ok(())
-                    }
-                })
-            })
-            .await?,
-        );
+        bare.push(health_rate(echo, in_flight, seconds).await?);
+        reads.push(health_rate(point_read, in_flight, seconds).await?);
+        read_writes.push(health_rate(point_read_write, in_flight, seconds).await?);
         for ((_, addr, token), rates) in callers.iter().zip(&mut gets) {
             let (ids, token) = (Arc::clone(&ids), token.clone());
             rates.push(
@@ -447,6 +559,17 @@ async fn main() -> anyhow::Result<()> {
     let (pg_rate, bare_rate) = (median(pg.clone()), median(bare.clone()));
     println!("pgbench -S -c {in_flight} -j 2: {pg_rate:.0} tps (runs: {})", show(&pg));
     println!("bare tonic (health check): {bare_rate:.0} calls/s (runs: {})", show(&bare));
+    let (read_rate, read_write_rate) = (median(reads.clone()), median(read_writes.clone()));
+    println!(
+        "tonic + one SELECT through a pool of {pool}: {read_rate:.0} calls/s (runs: {}); / pgbench -S = {:.3}",
+        show(&reads),
+        read_rate / pg_rate
+    );
+    println!(
+        "tonic + SELECT + INSERT committed on its own: {read_write_rate:.0} calls/s (runs: {}); / pgbench -S = {:.3}",
+        show(&read_writes),
+        read_write_rate / pg_rate
+    );
     for ((caller, _, _), rates) in callers.iter().zip(gets) {
         let rate = median(rates.clone());
         println!(
