@@ -36,7 +36,7 @@ use crate::{
     localities::LocalityApi,
     movements::RotationApi,
     people::PersonApi,
-    reports::{ReportApi, engine::Engine},
+    reports::{ReportApi, engine::Engine, usecases::Reports},
     scales::ScaleApi,
     staffing::StaffingApi,
     standards::StandardApi,
@@ -293,12 +293,16 @@ fn services(
         UnitServiceServer::new(UnitApi::new(db.clone())),
         ScaleServiceServer::new(ScaleApi::new(db.clone())),
         StandardServiceServer::new(StandardApi::new(db.clone())),
-        ReportServiceServer::new(ReportApi::new(db.clone(), engine, config.report_suppression_threshold)),
+        ReportServiceServer::new(ReportApi::new(db.clone(), engine.clone(), config.report_suppression_threshold)),
         PersonServiceServer::new(PersonApi::new(db.clone())),
         TrainingPlanServiceServer::new(TrainingPlanApi::new(db.clone())),
         EnrollmentServiceServer::new(EnrollmentApi::new(db.clone())),
         SuccessionPoolServiceServer::new(SuccessionPoolApi::new(db.clone())),
-        StaffingServiceServer::new(StaffingApi::new(db.clone())),
+        StaffingServiceServer::new(StaffingApi::new(Reports {
+            db: db.clone(),
+            engine,
+            suppression_threshold: config.report_suppression_threshold,
+        })),
         RotationServiceServer::new(RotationApi::new(db.clone())),
     );
     services

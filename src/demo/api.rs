@@ -16,6 +16,7 @@ use crate::{
     edge::request::to_date,
     grpc::pb,
     movements::RotationApi,
+    reports::usecases::Reports,
     staffing::StaffingApi,
     standards::StandardApi,
     succession::SuccessionPoolApi,
@@ -47,7 +48,7 @@ impl Services {
             plans: TrainingPlanApi::new(db.clone()),
             enrollments: EnrollmentApi::new(db.clone()),
             rotations: RotationApi::new(db.clone()),
-            staffing: StaffingApi::new(db.clone()),
+            staffing: StaffingApi::new(Reports::by_sql(db.clone())),
             pools: SuccessionPoolApi::new(db.clone()),
         }
     }

@@ -9,18 +9,21 @@ use crate::{
     context::RequestContext,
     edge::request::to_date,
     grpc::pb::{self, staffing_service_server::StaffingService},
+    reports::usecases::Reports,
 };
 
 /// The StaffingService implementation.
 #[derive(Debug, Clone)]
 pub struct StaffingApi {
     db: DatabaseConnection,
+    /// What GetHeadcount counts a subtree with: the snapshot and the report engine.
+    reports: Reports,
 }
 
 impl StaffingApi {
-    /// A service over `db`.
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+    /// A service over `reports`' database, counting subtrees with its engine if any.
+    pub fn new(reports: Reports) -> Self {
+        Self { db: reports.db.clone(), reports }
     }
 }
 
@@ -80,7 +83,7 @@ impl StaffingService for StaffingApi {
     ) -> Result<Response<pb::GetHeadcountResponse>, Status> {
         let ctx = RequestContext::of(&request)?;
         let request: GetHeadcount = request.into_inner().try_into()?;
-        let (rows, total) = usecases::headcount(&self.db, &ctx, &request).await?;
+        let (rows, total) = usecases::headcount(&self.reports, &ctx, &request).await?;
         Ok(Response::new(pb::GetHeadcountResponse {
             as_of: Some(to_date(request.as_of)),
             categories: rows.iter().map(Into::into).collect(),

@@ -223,38 +223,55 @@ pub async fn headcount(
     target: &Target,
     as_of: NaiveDate,
 ) -> Result<(Vec<HeadcountRow>, HeadcountRow)> {
-    let year = as_of.year();
-    let (counted, quotas): (Vec<ByCategory>, Vec<ByCategory>) = match target {
+    let counted = match target {
         Target::Unit(id) => {
             let mut q = people(as_of);
             q.push(" AND pl.unit_id = ").bind(*id).push(" GROUP BY p.category");
-            (
-                sql::all(conn, q.build()).await?,
-                sql::all(
-                    conn,
-                    raw_sql!(
-                        Postgres,
-                        "SELECT category, SUM(quota) AS n FROM staffing_quotas \
-                         WHERE year = {year} AND unit_id = {id} GROUP BY category"
-                    ),
-                )
-                .await?,
-            )
+            sql::all(conn, q.build()).await?
         }
         Target::Locality(code) => {
             let mut q = subtree(code, as_of);
             q.append(people(as_of)).push(" AND u.locality_code IN (SELECT code FROM subtree) GROUP BY p.category");
-            let mut quotas = subtree(code, as_of);
-            quotas.push(
-                "SELECT q.category, SUM(q.quota) AS n FROM staffing_quotas q LEFT JOIN units u ON u.id = q.unit_id \
-                 WHERE q.year = ",
-            );
-            quotas.bind(year).push(
-                " AND (q.locality_code IN (SELECT code FROM subtree) OR u.locality_code IN (SELECT code FROM subtree)) \
-                 GROUP BY q.category",
-            );
-            (sql::all(conn, q.build()).await?, sql::all(conn, quotas.build()).await?)
+            sql::all(conn, q.build()).await?
         }
     };
-    Ok(headcount_rows(&by_category(counted)?, &by_category(quotas)?))
+    Ok(headcount_rows(&by_category(counted)?, &quotas(conn, target, as_of).await?))
+}
+
+/// The quotas of `as_of`'s year that apply to `target`, by category: a unit's own, or
+/// those of a locality's subtree on `as_of` and of its units.
+pub async fn quotas(
+    conn: &impl ConnectionTrait,
+    target: &Target,
+    as_of: NaiveDate,
+) -> Result<BTreeMap<&'static str, i64>> {
+    let year = as_of.year();
+    let rows = match target {
+        Target::Unit(id) => {
+            sql::all(
+                conn,
+                raw_sql!(
+                    Postgres,
+                    "SELECT category, SUM(quota) AS n FROM staffing_quotas \
+                     WHERE year = {year} AND unit_id = {id} GROUP BY category"
+                ),
+            )
+            .await?
+        }
+        Target::Locality(code) => {
+            // A locality quota where its locality is, a unit quota where its unit is: two
+            // branches, each through its index, rather than one OR that reads every quota
+            // of the year.
+            let mut q = subtree(code, as_of);
+            q.push("SELECT q.category, SUM(q.quota) AS n FROM (SELECT q.category, q.quota FROM staffing_quotas q ");
+            q.push("WHERE q.year = ").bind(year).push(" AND q.locality_code IN (SELECT code FROM subtree) UNION ALL ");
+            q.push(
+                "SELECT q.category, q.quota FROM staffing_quotas q JOIN units u ON u.id = q.unit_id WHERE q.year = ",
+            );
+            q.bind(year).push(" AND q.locality_code IS NULL AND u.locality_code IN (SELECT code FROM subtree)) q ");
+            q.push("GROUP BY q.category");
+            sql::all(conn, q.build()).await?
+        }
+    };
+    by_category(rows)
 }

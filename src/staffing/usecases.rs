@@ -17,7 +17,7 @@ use serde_json::json;
 
 use super::{
     queries,
-    rules::{HeadcountRow, QuotaRecord, Target},
+    rules::{HeadcountRow, QuotaRecord, Target, headcount_rows},
     wire::{CreateQuota, GetHeadcount, ListQuotas, QuotaRef, UpdateQuota},
 };
 use crate::{
@@ -26,6 +26,7 @@ use crate::{
     error::{Error, Result},
     localities::queries as localities,
     policy::{authorize, require_access},
+    reports::{queries::Population, usecases::Reports},
     scope,
     uow::{self, Begun, Done, Tx, Write},
 };
@@ -195,19 +196,36 @@ pub async fn list(
 
 /// The headcount of a unit, or of a locality's subtree, against the quotas of the
 /// year, by category and in total.
+///
+/// A subtree is counted as a report counts the scope of a locality with no filter, in
+/// one snapshot in step with every committed write: by the report engine when it serves
+/// (see [`crate::reports::engine`]), else by SQL over the people and their placements
+/// (the oracle the engine is tested against). A unit is one indexed query.
 pub async fn headcount(
-    db: &DatabaseConnection,
+    reports: &Reports,
     ctx: &RequestContext,
     request: &GetHeadcount,
 ) -> Result<(Vec<HeadcountRow>, HeadcountRow)> {
     let GetHeadcount { target, as_of } = request;
-    if !authorize_target(db, &ctx.principal, target, Access::Read).await? {
-        return Err(Error::NotFound(target.name()));
+    let Target::Locality(code) = target else {
+        if !authorize_target(&reports.db, &ctx.principal, target, Access::Read).await? {
+            return Err(Error::NotFound(target.name()));
+        }
+        return queries::headcount(&reports.db, target, *as_of).await;
+    };
+    let read = reports.begin(ctx).await?;
+    let answer = async {
+        // Authorizes (scope before existence) and resolves the subtree on the date.
+        let population = read.scope(Population::whole(Some(code.clone()), *as_of)).await?;
+        match read.engine_staffing_totals(&population).await? {
+            Some(totals) => {
+                let counted = totals.iter().map(|(category, s)| (category.as_str(), s.headcount)).collect();
+                let quotas = totals.iter().map(|(category, s)| (category.as_str(), s.quota)).collect();
+                Ok(headcount_rows(&counted, &quotas))
+            }
+            None => queries::headcount(read.conn(), target, *as_of).await,
+        }
     }
-    if let Target::Locality(code) = target
-        && localities::load_one(db, code).await?.is_none()
-    {
-        return Err(Error::NotFound(code.name()));
-    }
-    queries::headcount(db, target, *as_of).await
+    .await;
+    read.end(answer).await
 }

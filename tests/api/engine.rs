@@ -1,5 +1,6 @@
 //! The report engine against its oracle, the SQL: one database, two servers over it —
-//! one aggregating in memory, one in SQL — must answer every report identically, for
+//! one aggregating in memory, one in SQL — must answer every report (and GetHeadcount of
+//! a subtree) identically, for
 //! random scopes, filters, dates and breakdowns, for callers who see small cells and
 //! callers who do not, over the demo workforce and after random changes written around
 //! the servers (which reach the engine through the change log). Also: two server
@@ -65,11 +66,12 @@ fn outcome<T: Debug>(result: Result<Response<T>, Status>) -> String {
 
 /// One random report, as the same caller asks both servers; the two answers.
 async fn ask(rng: &mut Rng, localities: &[String], memory: &Clients, sql: &Clients) -> (String, String, String) {
-    let scope = Some(random_scope(rng, localities));
+    let whole = random_scope(rng, localities);
+    let scope = Some(whole.clone());
     let (y, m, d) = DAYS[rng.below(DAYS.len())];
     let first_year = 2019 + i32::try_from(rng.below(5)).unwrap_or(0);
     let last_year = first_year + i32::try_from(rng.below(4)).unwrap_or(0);
-    let kind = rng.below(7);
+    let kind = rng.below(8);
     let label = format!("report {kind} over {scope:?}");
     macro_rules! both {
         ($method:ident, $request:expr) => {{
@@ -86,6 +88,15 @@ async fn ask(rng: &mut Rng, localities: &[String], memory: &Clients, sql: &Clien
         2 => both!(summarize_evaluations, pb::SummarizeEvaluationsRequest { scope, first_year, last_year }),
         3 => both!(get_standard_compliance, pb::GetStandardComplianceRequest { scope }),
         4 => both!(get_staffing_summary, pb::GetStaffingSummaryRequest { scope }),
+        7 => {
+            // GetHeadcount counts a subtree as the engine does, or (its oracle) in SQL
+            // over the people and their placements.
+            let request = pb::GetHeadcountRequest { unit: String::new(), locality: whole.locality, as_of: whole.as_of };
+            (
+                outcome(memory.staffing().get_headcount(request.clone()).await),
+                outcome(sql.staffing().get_headcount(request).await),
+            )
+        }
         _ => {
             // A period of a year or more, ending in the middle of a year.
             let (y, m, d) = DAYS[rng.below(DAYS.len())];

@@ -278,19 +278,21 @@ pub async fn category_headcounts(
 /// quotas; the request rejects them.
 pub async fn quota_counts(conn: &impl ConnectionTrait, p: &Population) -> Result<HashMap<(String, Category), i64>> {
     let mut q = population_ctes(p);
-    q.push(
-        " SELECT t.grp AS grp, q.category AS category, SUM(q.quota) AS n FROM staffing_quotas q \
-         LEFT JOIN units u ON u.id = q.unit_id \
-         JOIN tree t ON t.code = COALESCE(q.locality_code, u.locality_code) \
-         WHERE q.year = ",
-    );
-    q.bind(p.as_of.year());
+    // A locality quota counts where its locality is, a unit quota where its unit is: two
+    // branches, so that each reaches its quotas through an index (locality, year) or
+    // (unit, year) for a small tree, where one join on COALESCE(locality, unit's
+    // locality) read every quota of the year.
+    let year = p.as_of.year();
+    q.push(" SELECT t.grp AS grp, q.category AS category, SUM(q.quota) AS n FROM (SELECT q.locality_code AS code, ");
+    q.push("q.category, q.quota FROM staffing_quotas q WHERE q.locality_code IS NOT NULL AND q.year = ").bind(year);
+    q.push(" UNION ALL SELECT u.locality_code, q.category, q.quota FROM staffing_quotas q ");
+    q.push("JOIN units u ON u.id = q.unit_id WHERE q.locality_code IS NULL AND q.year = ").bind(year);
+    q.push(") q JOIN tree t ON t.code = q.code WHERE 1 = 1");
     if !p.categories.is_empty() {
         q.push(" AND q.category IN (").bind_list(p.categories.iter().map(|c| c.as_str())).push(")");
     }
     if !p.tiers.is_empty() {
-        q.push(" AND LENGTH(COALESCE(q.locality_code, u.locality_code)) IN (");
-        q.bind_list(tier_lengths(&p.tiers)).push(")");
+        q.push(" AND LENGTH(q.code) IN (").bind_list(tier_lengths(&p.tiers)).push(")");
     }
     if !p.tags.is_empty() {
         q.push(" AND t.tagged = 1");

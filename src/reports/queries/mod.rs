@@ -47,6 +47,26 @@ pub struct Population {
     pub tree: Option<(NaiveDate, Vec<TreeNode>)>,
 }
 
+impl Population {
+    /// Everyone placed in `root`'s subtree (the whole country for `None`) on `as_of`:
+    /// no filter, one group.
+    pub fn whole(root: Option<Code>, as_of: NaiveDate) -> Self {
+        Self {
+            root,
+            as_of,
+            tiers: Vec::new(),
+            categories: Vec::new(),
+            sectors: Vec::new(),
+            leaders_only: false,
+            key_posts_only: false,
+            tags: Vec::new(),
+            root_tagged: false,
+            by_child: false,
+            tree: None,
+        }
+    }
+}
+
 /// A locality of a report's tree on its date.
 #[derive(Debug, Clone, PartialEq, Eq, FromQueryResult)]
 pub struct TreeNode {

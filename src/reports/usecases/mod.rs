@@ -57,6 +57,12 @@ pub struct Reports {
 }
 
 impl Reports {
+    /// Reports over `db` by SQL alone, hiding nothing: for callers inside the process
+    /// (the demo's loader), not for a served API.
+    pub fn by_sql(db: DatabaseConnection) -> Self {
+        Self { db, engine: None, suppression_threshold: 0 }
+    }
+
     /// Begins a report for `ctx`'s caller: its snapshot.
     pub async fn begin<'a>(&self, ctx: &'a RequestContext) -> Result<Read<'a>> {
         let threshold = (!ctx.principal.has_role(Role::PersonalDataReader)).then_some(self.suppression_threshold);
@@ -179,6 +185,25 @@ impl Read<'_> {
             return Ok(queries::activity::staffing(heads, quotas));
         }
         queries::activity::staffing_counts(self.conn(), population).await
+    }
+
+    /// The headcount and quotas of a population per category, all its groups together:
+    /// the headcounts from the engine, the quotas from the SQL, as
+    /// [`Read::staffing_counts`] gives them; `None` when the engine does not serve this
+    /// read (the caller then counts in its own SQL, the oracle the engine is tested
+    /// against).
+    pub async fn engine_staffing_totals(
+        &self,
+        population: &Population,
+    ) -> Result<Option<BTreeMap<Category, crate::reports::rules::activity::Staffing>>> {
+        let Some(engine) = &self.engine else { return Ok(None) };
+        let Some(heads) = engine.category_headcounts(population).await? else { return Ok(None) };
+        let quotas = queries::activity::quota_counts(self.conn(), population).await?;
+        let mut totals: BTreeMap<Category, crate::reports::rules::activity::Staffing> = BTreeMap::new();
+        for ((_, category), staffing) in queries::activity::staffing(heads, quotas) {
+            totals.entry(category).or_default().add(&staffing);
+        }
+        Ok(Some(totals))
     }
 
     /// The headcount of a population per group (see [`queries::activity::headcounts`]).
