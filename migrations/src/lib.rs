@@ -28,6 +28,7 @@ mod m20261202_000000_create_reference_version;
 mod m20261202_100000_create_training_version;
 mod m20261202_200000_create_movement_version;
 mod m20261203_000000_mark_facts_per_statement;
+mod m20261204_000000_index_foreign_keys;
 mod version_table;
 
 /// Runs every migration in order.
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_100000_create_training_version::Migration),
             Box::new(m20261202_200000_create_movement_version::Migration),
             Box::new(m20261203_000000_mark_facts_per_statement::Migration),
+            Box::new(m20261204_000000_index_foreign_keys::Migration),
         ]
     }
 }

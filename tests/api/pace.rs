@@ -172,3 +172,66 @@ async fn a_read_audited_with_an_asynchronous_commit_has_its_record_when_the_answ
         assert_eq!(row.try_get::<i64>("", "n").expect("n"), round);
     }
 }
+
+/// The foreign keys of the schema, as `table(columns)`, and those with no index whose
+/// leading columns are theirs, on the backend of `app`.
+async fn foreign_keys_without_index(app: &TestApp) -> (usize, Vec<String>) {
+    use std::collections::BTreeMap;
+
+    let backend = app.db.get_database_backend();
+    let query = |sql: &str| app.db.query_all_raw(Statement::from_string(backend, sql.to_owned()));
+    // (table, key or index) -> its columns in order.
+    type Columns = BTreeMap<(String, String), Vec<String>>;
+    let (mut keys, mut indexes) = (Columns::new(), Columns::new());
+    let (key_sql, index_sql) = match backend {
+        sea_orm::DbBackend::Postgres => (
+            "SELECT c.conrelid::regclass::text AS tbl, c.conname AS id, a.attname::text AS col \
+             FROM pg_constraint c CROSS JOIN LATERAL unnest(c.conkey) WITH ORDINALITY k(attnum, n) \
+             JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum \
+             WHERE c.contype = 'f' ORDER BY 1, 2, k.n",
+            "SELECT i.indrelid::regclass::text AS tbl, i.indexrelid::regclass::text AS id, a.attname::text AS col \
+             FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY k(attnum, n) \
+             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum ORDER BY 1, 2, k.n",
+        ),
+        _ => (
+            "SELECT m.name AS tbl, CAST(f.id AS TEXT) AS id, f.\"from\" AS col \
+             FROM sqlite_master m, pragma_foreign_key_list(m.name) f WHERE m.type = 'table' ORDER BY 1, 2, f.seq",
+            "SELECT m.name AS tbl, l.name AS id, i.name AS col FROM sqlite_master m, pragma_index_list(m.name) l, \
+             pragma_index_info(l.name) i WHERE m.type = 'table' ORDER BY 1, 2, i.seqno",
+        ),
+    };
+    for (sql, into) in [(key_sql, &mut keys), (index_sql, &mut indexes)] {
+        for row in query(sql).await.expect("the catalogue") {
+            let (table, id, column): (String, String, String) = (
+                row.try_get("", "tbl").expect("tbl"),
+                row.try_get("", "id").expect("id"),
+                row.try_get("", "col").expect("col"),
+            );
+            into.entry((table, id)).or_default().push(column);
+        }
+    }
+    let unindexed = keys
+        .iter()
+        .filter(|((table, _), columns)| {
+            !indexes.iter().any(|((t, _), indexed)| {
+                t == table && indexed.len() >= columns.len() && {
+                    let mut lead = indexed[..columns.len()].to_vec();
+                    let mut wanted = (*columns).clone();
+                    lead.sort();
+                    wanted.sort();
+                    lead == wanted
+                }
+            })
+        })
+        .map(|((table, _), columns)| format!("{table}({})", columns.join(", ")))
+        .collect();
+    (keys.len(), unindexed)
+}
+
+#[tokio::test]
+async fn every_foreign_key_is_backed_by_an_index_so_that_deleting_a_referenced_row_reads_no_whole_table() {
+    let app = spawn_app().await;
+    let (keys, unindexed) = foreign_keys_without_index(&app).await;
+    assert!(keys > 20, "the catalogue lists the schema's foreign keys ({keys})");
+    assert!(unindexed.is_empty(), "foreign keys with no index leading with their columns: {unindexed:?}");
+}

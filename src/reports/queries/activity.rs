@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{Datelike, NaiveDate};
 use sea_orm::ConnectionTrait;
 
-use super::{Population, population_ctes, tier_lengths};
+use super::{Population, population_ctes, tier_lengths, tree_ctes};
 use crate::edge::enums::Table as _;
 use crate::{
     error::{Error, Result},
@@ -277,7 +277,7 @@ pub async fn category_headcounts(
 /// tags, a tagged locality. The scope's sectors and post filters do not apply to
 /// quotas; the request rejects them.
 pub async fn quota_counts(conn: &impl ConnectionTrait, p: &Population) -> Result<HashMap<(String, Category), i64>> {
-    let mut q = population_ctes(p);
+    let mut q = tree_ctes(p);
     // A locality quota counts where its locality is, a unit quota where its unit is: two
     // branches, so that each reaches its quotas through an index (locality, year) or
     // (unit, year) for a small tree, where one join on COALESCE(locality, unit's

@@ -184,11 +184,13 @@ fn tree_cte(p: &Population) -> Query {
     q
 }
 
-/// The common table expressions `tree(code, grp, tagged)` (listed when resolved, else
-/// walked) and `population(...)`, after `WITH RECURSIVE`: a report query appends its
-/// own common table expressions (`, name AS (…)`) and its `SELECT`.
-pub fn population_ctes(p: &Population) -> Query {
-    let mut q = match &p.tree {
+/// The common table expression `tree(code, grp, tagged)` after `WITH RECURSIVE`, alone:
+/// listed when resolved, else walked. For a query that reads no person: `tree`
+/// referenced once is inlined into it, so that a small tree drives index lookups (with
+/// `population` beside it, also referring to `tree`, PostgreSQL materialises `tree`
+/// and joins it by hash after reading the whole of the other side).
+pub fn tree_ctes(p: &Population) -> Query {
+    match &p.tree {
         Some((day, nodes)) if *day == p.as_of && nodes.len() <= LISTED_TREE_MAX => {
             let listed: Vec<&TreeNode> = nodes.iter().filter(|n| p.tags.is_empty() || n.tagged == 1).collect();
             let mut q = Query::new("WITH RECURSIVE tree(code, grp, tagged) AS (");
@@ -207,7 +209,14 @@ pub fn population_ctes(p: &Population) -> Query {
             q
         }
         _ => tree_cte(p),
-    };
+    }
+}
+
+/// The common table expressions `tree(code, grp, tagged)` (as [`tree_ctes`]) and
+/// `population(...)`, after `WITH RECURSIVE`: a report query appends its own common
+/// table expressions (`, name AS (…)`) and its `SELECT`.
+pub fn population_ctes(p: &Population) -> Query {
+    let mut q = tree_ctes(p);
     // The person facts in force on the date: one period per person at most, since
     // placements never overlap.
     q.push(
