@@ -121,9 +121,11 @@ where
         Box::pin(async move {
             let budget =
                 if shared.is_token_free(request.uri().path()) { &shared.token_free } else { &shared.token_checked };
-            // Never wait past the caller's own deadline.
+            // Never wait past the caller's own deadline, and give up a little before it:
+            // tonic's own timer for that deadline started a moment earlier, and when it
+            // fires first the caller is answered CANCELLED instead of DEADLINE_EXCEEDED.
             let deadline = grpc_timeout(&request).filter(|timeout| *timeout < shared.options.queue_timeout);
-            let wait = deadline.unwrap_or(shared.options.queue_timeout);
+            let wait = deadline.map_or(shared.options.queue_timeout, before_deadline);
             let busy = request
                 .extensions()
                 .get::<TcpConnectInfo>()
@@ -153,6 +155,14 @@ where
             Ok(response.map(|body| Body::new(Held { inner: Body::new(body), _held: (permit, busy) })))
         })
     }
+}
+
+/// How long to wait for a slot within a caller's `timeout`: a tenth less, by 2 ms at
+/// least and 50 ms at most, so that the queue answers before tonic's timer for the same
+/// deadline does (it answers CANCELLED, and the timer wheel's millisecond ticks can put
+/// either first when both aim at the same instant).
+fn before_deadline(timeout: Duration) -> Duration {
+    timeout.saturating_sub((timeout / 10).clamp(Duration::from_millis(2), Duration::from_millis(50)))
 }
 
 /// The `grpc-timeout` header, when present and well formed.
@@ -310,6 +320,15 @@ impl RateLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_queue_gives_up_a_tenth_before_the_callers_deadline_within_bounds() {
+        let ms = Duration::from_millis;
+        assert_eq!(before_deadline(ms(300)), ms(270));
+        assert_eq!(before_deadline(ms(10)), ms(8), "2 ms at least");
+        assert_eq!(before_deadline(Duration::from_secs(5)), ms(4950), "50 ms at most");
+        assert_eq!(before_deadline(ms(1)), Duration::ZERO);
+    }
 
     #[test]
     fn a_caller_past_the_burst_is_refused_and_others_are_not() {

@@ -447,7 +447,7 @@ async fn a_caller_over_the_rate_limit_gets_resource_exhausted_with_a_retry_delay
 async fn a_call_waits_a_bounded_time_for_a_slot_then_gets_resource_exhausted() {
     let app = spawn_app_with(|c| {
         c.max_concurrent_requests = 1;
-        c.queue_timeout = Duration::from_millis(200);
+        c.queue_timeout = Duration::from_millis(1000);
     })
     .await;
     // An authenticated call whose message never arrives holds the only slot.
@@ -470,7 +470,7 @@ async fn a_call_waits_a_bounded_time_for_a_slot_then_gets_resource_exhausted() {
     let started = Instant::now();
     let status = localities.get_locality(request).await.expect_err("no slot is free");
     assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
-    assert!(started.elapsed() < Duration::from_secs(3), "refused only after {:?}", started.elapsed());
+    assert!(started.elapsed() < Duration::from_secs(6), "refused only after {:?}", started.elapsed());
 
     // A caller whose own deadline is shorter than the queue's wait is answered
     // DEADLINE_EXCEEDED by the server (asked raw: tonic's client gives up by itself).
@@ -481,7 +481,7 @@ async fn a_call_waits_a_bounded_time_for_a_slot_then_gets_resource_exhausted() {
         .uri(format!("http://{}/hrplan.v1.LocalityService/GetLocality", app.addr))
         .header("content-type", "application/grpc")
         .header("te", "trailers")
-        .header("grpc-timeout", "50m")
+        .header("grpc-timeout", "300m")
         .header("authorization", format!("Bearer {}", token(&["*"], &[Role::Admin])))
         .body(())
         .expect("request");
