@@ -137,17 +137,9 @@ fn main() -> anyhow::Result<()> {
         nodes
     };
     let population = |root: Option<&str>, tree: Vec<TreeNode>| Population {
-        root: root.map(|r| hrplan::domain::locality::Code::from_db(r.to_owned())),
-        as_of,
-        tiers: Vec::new(),
-        categories: Vec::new(),
-        sectors: Vec::new(),
-        leaders_only: false,
-        key_posts_only: false,
-        tags: Vec::new(),
-        root_tagged: false,
         by_child: true,
         tree: Some((as_of, tree)),
+        ..Population::whole(root.map(|r| hrplan::domain::locality::Code::from_db(r.to_owned())), as_of)
     };
     let country: Vec<TreeNode> = (0..provinces)
         .flat_map(|p| {

@@ -287,22 +287,21 @@ fn services(
     interceptor: ContextInterceptor,
 ) -> Services {
     let limit = config.max_message_bytes;
+    // The reports' database, engine and threshold, shared by ReportService and by
+    // StaffingService's GetHeadcount.
+    let reports = Reports { db: db.clone(), engine, suppression_threshold: config.report_suppression_threshold };
     let mut services = Services { routes: RoutesBuilder::default(), names: Vec::new(), interceptor };
     serve!(services, limit;
         LocalityServiceServer::new(LocalityApi::new(db.clone())),
         UnitServiceServer::new(UnitApi::new(db.clone())),
         ScaleServiceServer::new(ScaleApi::new(db.clone())),
         StandardServiceServer::new(StandardApi::new(db.clone())),
-        ReportServiceServer::new(ReportApi::new(db.clone(), engine.clone(), config.report_suppression_threshold)),
+        ReportServiceServer::new(ReportApi::new(reports.clone())),
         PersonServiceServer::new(PersonApi::new(db.clone())),
         TrainingPlanServiceServer::new(TrainingPlanApi::new(db.clone())),
         EnrollmentServiceServer::new(EnrollmentApi::new(db.clone())),
         SuccessionPoolServiceServer::new(SuccessionPoolApi::new(db.clone())),
-        StaffingServiceServer::new(StaffingApi::new(Reports {
-            db: db.clone(),
-            engine,
-            suppression_threshold: config.report_suppression_threshold,
-        })),
+        StaffingServiceServer::new(StaffingApi::new(reports)),
         RotationServiceServer::new(RotationApi::new(db.clone())),
     );
     services

@@ -1,10 +1,8 @@
 //! ReportService over gRPC: each handler converts the request, calls one use case and
 //! answers (a report's answer is its wire message already).
 
-use sea_orm::DatabaseConnection;
 use tonic::{Request, Response, Status};
 
-use super::engine::Engine;
 use super::usecases::{Reports, activity, compliance, export, profile};
 use crate::{
     context::RequestContext,
@@ -18,11 +16,11 @@ pub struct ReportApi {
 }
 
 impl ReportApi {
-    /// A service over `db` that aggregates with `engine` when given (else by SQL) and
-    /// hides cells smaller than `suppression_threshold` from callers without the
-    /// personal-data role.
-    pub fn new(db: DatabaseConnection, engine: Option<Engine>, suppression_threshold: i64) -> Self {
-        Self { reports: Reports { db, engine, suppression_threshold } }
+    /// A service over `reports`' database that aggregates with its engine when it has
+    /// one (else by SQL) and hides cells smaller than its suppression threshold from
+    /// callers without the personal-data role.
+    pub fn new(reports: Reports) -> Self {
+        Self { reports }
     }
 }
 

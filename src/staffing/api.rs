@@ -1,7 +1,6 @@
 //! StaffingService over gRPC: each handler converts the request, calls one use case
 //! and converts the answer back.
 
-use sea_orm::DatabaseConnection;
 use tonic::{Request, Response, Status};
 
 use super::{usecases, wire::GetHeadcount};
@@ -15,15 +14,15 @@ use crate::{
 /// The StaffingService implementation.
 #[derive(Debug, Clone)]
 pub struct StaffingApi {
-    db: DatabaseConnection,
-    /// What GetHeadcount counts a subtree with: the snapshot and the report engine.
+    /// The database, and what GetHeadcount counts a subtree with: the report snapshot
+    /// and engine.
     reports: Reports,
 }
 
 impl StaffingApi {
     /// A service over `reports`' database, counting subtrees with its engine if any.
     pub fn new(reports: Reports) -> Self {
-        Self { db: reports.db.clone(), reports }
+        Self { reports }
     }
 }
 
@@ -34,7 +33,7 @@ impl StaffingService for StaffingApi {
         request: Request<pb::CreateStaffingQuotaRequest>,
     ) -> Result<Response<pb::CreateStaffingQuotaResponse>, Status> {
         let ctx = RequestContext::of(&request)?;
-        let quota = usecases::create(&self.db, &ctx, request.into_inner().try_into()?).await?;
+        let quota = usecases::create(&self.reports.db, &ctx, request.into_inner().try_into()?).await?;
         Ok(Response::new(pb::CreateStaffingQuotaResponse { staffing_quota: Some((&quota).into()) }))
     }
 
@@ -43,7 +42,7 @@ impl StaffingService for StaffingApi {
         request: Request<pb::GetStaffingQuotaRequest>,
     ) -> Result<Response<pb::GetStaffingQuotaResponse>, Status> {
         let ctx = RequestContext::of(&request)?;
-        let quota = usecases::get(&self.db, &ctx, request.into_inner().try_into()?).await?;
+        let quota = usecases::get(&self.reports.db, &ctx, request.into_inner().try_into()?).await?;
         Ok(Response::new(pb::GetStaffingQuotaResponse { staffing_quota: Some((&quota).into()) }))
     }
 
@@ -52,7 +51,8 @@ impl StaffingService for StaffingApi {
         request: Request<pb::ListStaffingQuotasRequest>,
     ) -> Result<Response<pb::ListStaffingQuotasResponse>, Status> {
         let ctx = RequestContext::of(&request)?;
-        let (quotas, next_page_token) = usecases::list(&self.db, &ctx, request.into_inner().try_into()?).await?;
+        let (quotas, next_page_token) =
+            usecases::list(&self.reports.db, &ctx, request.into_inner().try_into()?).await?;
         Ok(Response::new(pb::ListStaffingQuotasResponse {
             staffing_quotas: quotas.iter().map(Into::into).collect(),
             next_page_token,
@@ -64,7 +64,7 @@ impl StaffingService for StaffingApi {
         request: Request<pb::UpdateStaffingQuotaRequest>,
     ) -> Result<Response<pb::UpdateStaffingQuotaResponse>, Status> {
         let ctx = RequestContext::of(&request)?;
-        let quota = usecases::update(&self.db, &ctx, request.into_inner().try_into()?).await?;
+        let quota = usecases::update(&self.reports.db, &ctx, request.into_inner().try_into()?).await?;
         Ok(Response::new(pb::UpdateStaffingQuotaResponse { staffing_quota: Some((&quota).into()) }))
     }
 
@@ -73,7 +73,7 @@ impl StaffingService for StaffingApi {
         request: Request<pb::DeleteStaffingQuotaRequest>,
     ) -> Result<Response<pb::DeleteStaffingQuotaResponse>, Status> {
         let ctx = RequestContext::of(&request)?;
-        usecases::delete(&self.db, &ctx, request.into_inner().try_into()?).await?;
+        usecases::delete(&self.reports.db, &ctx, request.into_inner().try_into()?).await?;
         Ok(Response::new(pb::DeleteStaffingQuotaResponse {}))
     }
 

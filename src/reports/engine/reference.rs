@@ -275,17 +275,9 @@ mod tests {
 
     fn population(root: Option<&str>, as_of: NaiveDate, by_child: bool, tags: &[&str]) -> Population {
         Population {
-            root: root.map(|r| Code::from_db(r.to_owned())),
-            as_of,
-            tiers: Vec::new(),
-            categories: Vec::new(),
-            sectors: Vec::new(),
-            leaders_only: false,
-            key_posts_only: false,
             tags: tags.iter().map(|t| (*t).to_owned()).collect(),
-            root_tagged: false,
             by_child,
-            tree: None,
+            ..Population::whole(root.map(|r| Code::from_db(r.to_owned())), as_of)
         }
     }
 

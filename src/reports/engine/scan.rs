@@ -544,19 +544,7 @@ mod tests {
         let as_of = day(2024, 6, 30);
         let tree =
             (0..12).map(|l| TreeNode { code: format!("{l:05}"), grp: format!("g{}", l % 3), tagged: 0 }).collect();
-        Population {
-            root: None,
-            as_of,
-            tiers: Vec::new(),
-            categories: Vec::new(),
-            sectors: Vec::new(),
-            leaders_only: false,
-            key_posts_only: false,
-            tags: Vec::new(),
-            root_tagged: false,
-            by_child: true,
-            tree: Some((as_of, tree)),
-        }
+        Population { by_child: true, tree: Some((as_of, tree)), ..Population::whole(None, as_of) }
     }
 
     #[test]
